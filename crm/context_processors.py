@@ -1,0 +1,23 @@
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Header navigation: only pages that exist and that this user may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = [("Pipeline", reverse("home"))]
+    if user.is_staff:
+        items.append(("Django admin", reverse("admin:index")))
+    path = request.path
+    return {
+        "nav_items": [
+            {
+                "label": label,
+                "url": url,
+                "active": path == url or (url != "/" and path.startswith(url)),
+            }
+            for label, url in items
+        ]
+    }

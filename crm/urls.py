@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from crm import views as crm_views
+
+urlpatterns = [
+    path("", include("pipeline.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", crm_views.healthz, name="healthz"),
+]
