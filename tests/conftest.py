@@ -1,0 +1,59 @@
+"""Named personas shared by the whole suite."""
+
+import pytest
+
+from accounts.models import User
+from pipeline.models import Pipeline
+from tests.factories import TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="East")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="West")
+
+
+@pytest.fixture
+def rep(team):
+    return UserFactory(username="rita", first_name="Rita", last_name="Rep", team=team)
+
+
+@pytest.fixture
+def other_rep(team):
+    """A rep in the same team as ``rep``."""
+    return UserFactory(username="oscar", first_name="Oscar", last_name="Other", team=team)
+
+
+@pytest.fixture
+def outsider(other_team):
+    """A rep in another team."""
+    return UserFactory(username="olga", first_name="Olga", last_name="Outsider", team=other_team)
+
+
+@pytest.fixture
+def manager(team):
+    return UserFactory(
+        username="max", first_name="Max", last_name="Manager", team=team, role=User.Role.MANAGER
+    )
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(
+        username="ada", first_name="Ada", last_name="Admin", team=None, role=User.Role.ADMIN
+    )
+
+
+@pytest.fixture
+def default_pipeline(db):
+    """The pipeline the data migration creates, with its six stages."""
+    return Pipeline.objects.get(name="Sales pipeline")
+
+
+@pytest.fixture
+def stages(default_pipeline):
+    return list(default_pipeline.stages.order_by("position"))
