@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db import transaction
-from django.db.models import F, Min, Window
+from django.db.models import F, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -59,11 +59,13 @@ class MoveResult:
 
 
 def _locked_deal(*, actor, deal_id: int) -> Deal:
+    # No joins to stage here: when the lock waits for a concurrent move, PostgreSQL re-checks
+    # the row against the *old* joined stage, and the deal would wrongly look missing.
     deal = (
         Deal.objects.visible_to(actor)
-        .select_related("stage", "pipeline")
         .select_for_update(of=("self",))
         .filter(pk=deal_id)
+        .order_by()
         .first()
     )
     if deal is None:
@@ -126,8 +128,20 @@ def _renumber_column(stage: Stage) -> None:
     Deal.objects.bulk_update(updates, ["position"], batch_size=1000)
 
 
-def _target_stage(*, deal: Deal, stage_id: int, allow_other_pipeline: bool) -> Stage:
-    stage = Stage.objects.select_related("pipeline").filter(pk=stage_id).first()
+def _stages_for_move(*, deal: Deal, stage_id: int | None) -> dict[int | str, Stage]:
+    """The deal's current stage, the target stage and the pipeline's won stage, in one query."""
+    wanted = Q(pk=deal.stage_id) | Q(pipeline_id=deal.pipeline_id, is_won=True, is_archived=False)
+    if stage_id is not None:
+        wanted |= Q(pk=stage_id)
+    stages: dict[int | str, Stage] = {}
+    for stage in Stage.objects.select_related("pipeline").filter(wanted):
+        stages[stage.pk] = stage
+        if stage.is_won and not stage.is_archived and stage.pipeline_id == deal.pipeline_id:
+            stages["won"] = stage
+    return stages
+
+
+def _check_target(*, deal: Deal, stage: Stage | None, allow_other_pipeline: bool) -> Stage:
     if stage is None:
         raise InvalidMove("That stage does not exist.")
     if stage.is_archived:
@@ -137,10 +151,6 @@ def _target_stage(*, deal: Deal, stage_id: int, allow_other_pipeline: bool) -> S
     if stage.pipeline.is_archived:
         raise InvalidMove(f"The pipeline “{stage.pipeline.name}” is archived.")
     return stage
-
-
-def _won_stage(pipeline_id: int) -> Stage | None:
-    return Stage.objects.active().filter(pipeline_id=pipeline_id, is_won=True).first()
 
 
 def deal_move(
@@ -179,7 +189,8 @@ def deal_move(
                 "It now shows its current state; try again if you still want to move it.",
                 deal,
             )
-        from_stage, from_status = deal.stage, deal.status
+        stages = _stages_for_move(deal=deal, stage_id=stage_id)
+        from_stage, from_status = stages[deal.stage_id], deal.status
         now = timezone.now()
 
         if outcome == "lost":
@@ -191,11 +202,11 @@ def deal_move(
         elif outcome == "won":
             if deal.status == Deal.Status.WON:
                 return MoveResult(deal=deal, from_stage=from_stage, change=None)
-            to_stage = _won_stage(deal.pipeline_id) or from_stage
+            to_stage = stages.get("won", from_stage)
             to_status, kind = Deal.Status.WON, StageChange.Kind.WON
         else:
-            to_stage = _target_stage(
-                deal=deal, stage_id=stage_id, allow_other_pipeline=allow_other_pipeline
+            to_stage = _check_target(
+                deal=deal, stage=stages.get(stage_id), allow_other_pipeline=allow_other_pipeline
             )
             to_status = Deal.Status.WON if to_stage.is_won else Deal.Status.OPEN
             if to_stage.pipeline_id != deal.pipeline_id:
