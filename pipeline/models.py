@@ -113,6 +113,11 @@ class DealQuerySet(models.QuerySet):
     def open(self) -> DealQuerySet:
         return self.filter(status=Deal.Status.OPEN)
 
+    def in_column(self, stage: Stage) -> DealQuerySet:
+        """The cards of a board column: open deals, or won deals in the post-sale stage."""
+        status = Deal.Status.WON if stage.is_won else Deal.Status.OPEN
+        return self.filter(stage=stage, status=status)
+
 
 class Deal(models.Model):
     class Status(models.TextChoices):
@@ -185,9 +190,11 @@ class Deal(models.Model):
             # Board columns: open deals of a stage in column order.
             models.Index(
                 fields=["stage", "position", "id"],
-                condition=Q(status="open"),
+                condition=Q(status__in=["open", "won"]),
                 name="deal_board_column",
             ),
+            # The board's change stamp: the newest change in a pipeline, read from the index.
+            models.Index(fields=["pipeline", "updated_at"], name="deal_pipeline_updated"),
             models.Index(fields=["owner", "status"], name="deal_owner_status"),
             models.Index(fields=["pipeline", "status", "closed_at"], name="deal_pipeline_closed"),
             models.Index(fields=["expected_close_date"], name="deal_expected_close"),
@@ -195,6 +202,28 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class LostReason(models.Model):
+    """A reason offered when a deal is marked lost; users may also type their own."""
+
+    text = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    is_archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("text"),
+                condition=Q(is_archived=False),
+                name="lostreason_text_unique_ci",
+                violation_error_message="This lost reason already exists.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class StageChange(models.Model):

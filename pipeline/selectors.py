@@ -1,47 +1,287 @@
-"""Reads that span relations: what pages and reports show, computed in the database."""
+"""Reads that span relations: what the board and other pages show, computed in the database.
+
+Every read starts from ``Deal.objects.visible_to(user)``. The board costs a fixed number of
+queries whatever the number of deals: one for the stages, one aggregate for all column
+headers, one window query for the first cards of every column.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
-from pipeline.models import Deal, Pipeline, Stage
+from accounts.models import User
+from pipeline.models import Activity, Deal, Pipeline, Stage
+
+CARDS_PER_COLUMN = 50
 
 
 def default_pipeline() -> Pipeline | None:
     return Pipeline.objects.filter(is_archived=False).order_by("position", "id").first()
 
 
+def active_pipelines() -> list[Pipeline]:
+    return list(Pipeline.objects.filter(is_archived=False).order_by("position", "id"))
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    """What the board shows; parsed and checked by ``pipeline.forms.BoardFilterForm``."""
+
+    owner: str = ""  # "" (default for the role), "me", "team", "all" or a user id
+    q: str = ""
+    rotting: bool = False
+    close: str = ""  # "", "overdue", "this_month", "next_month", "this_quarter", "none"
+
+    def as_query(self) -> dict[str, str]:
+        params = {"owner": self.owner, "q": self.q, "close": self.close}
+        if self.rotting:
+            params["rotting"] = "1"
+        return {key: value for key, value in params.items() if value}
+
+
+def _month_start(day: dt.date, months_ahead: int = 0) -> dt.date:
+    month_index = day.month - 1 + months_ahead
+    return dt.date(day.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+def close_period(code: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The [start, end) range of expected close dates a period filter means."""
+    if code == "overdue":
+        return None, today
+    if code == "this_month":
+        return _month_start(today), _month_start(today, 1)
+    if code == "next_month":
+        return _month_start(today, 1), _month_start(today, 2)
+    if code == "this_quarter":
+        quarter_start = _month_start(dt.date(today.year, (today.month - 1) // 3 * 3 + 1, 1))
+        return quarter_start, _month_start(quarter_start, 3)
+    return None, None
+
+
+def rotting_q(stages: list[Stage], now: dt.datetime) -> Q:
+    """Deals that have sat in their stage longer than its rotting days."""
+    condition = Q(pk__in=[])
+    for stage in stages:
+        if stage.rotting_days and not stage.is_won:
+            cutoff = now - dt.timedelta(days=stage.rotting_days)
+            condition |= Q(stage_id=stage.pk, stage_entered_at__lt=cutoff)
+    return condition
+
+
+def filtered_deals(
+    *, user: User, pipeline: Pipeline, filters: BoardFilters, stages: list[Stage]
+) -> QuerySet[Deal]:
+    """Deals on the board: visible to the user, on a column, and matching the filters."""
+    won_stage_ids = [stage.pk for stage in stages if stage.is_won]
+    deals = (
+        Deal.objects.visible_to(user)
+        .filter(pipeline=pipeline, stage__in=stages)
+        .filter(Q(status=Deal.Status.OPEN) | Q(status=Deal.Status.WON, stage_id__in=won_stage_ids))
+    )
+    owner = filters.owner or default_owner_scope(user)
+    if owner == "me":
+        deals = deals.filter(owner=user)
+    elif owner == "team":
+        deals = deals.filter(owner__team_id=user.team_id) if user.team_id else deals.none()
+    elif owner.isdigit():
+        deals = deals.filter(owner_id=int(owner))
+    if filters.q:
+        deals = deals.filter(
+            Q(title__icontains=filters.q)
+            | Q(organization__name__icontains=filters.q)
+            | Q(contact__first_name__icontains=filters.q)
+            | Q(contact__last_name__icontains=filters.q)
+        )
+    if filters.rotting:
+        deals = deals.filter(rotting_q(stages, timezone.now()), status=Deal.Status.OPEN)
+    if filters.close == "none":
+        deals = deals.filter(expected_close_date__isnull=True)
+    elif filters.close:
+        start, end = close_period(filters.close, timezone.localdate())
+        if start:
+            deals = deals.filter(expected_close_date__gte=start)
+        if end:
+            deals = deals.filter(expected_close_date__lt=end)
+        if filters.close == "overdue":
+            deals = deals.filter(status=Deal.Status.OPEN)
+    return deals
+
+
+def default_owner_scope(user: User) -> str:
+    if user.is_admin:
+        return "all"
+    if user.is_manager:
+        return "team"
+    return "me"
+
+
+def owner_choices(user: User) -> list[User]:
+    """The people whose deals this user may filter the board by."""
+    if user.is_admin:
+        people = User.objects.filter(is_active=True)
+    elif user.is_manager and user.team_id:
+        people = User.objects.filter(is_active=True, team_id=user.team_id)
+    else:
+        return []
+    return list(people.order_by("first_name", "last_name", "username"))
+
+
 @dataclass
-class StageSummary:
+class Column:
     stage: Stage
     count: int = 0
     # Money is never added across currencies: one total per currency code.
     totals: dict[str, Decimal] = field(default_factory=dict)
+    cards: list[Deal] = field(default_factory=list)
+
+    @property
+    def weighted(self) -> dict[str, Decimal]:
+        probability = Decimal(self.stage.probability) / 100
+        return {
+            code: (total * probability).quantize(Decimal("1"))
+            for code, total in self.totals.items()
+        }
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.cards)
 
 
-def stage_summaries(*, pipeline: Pipeline, user) -> list[StageSummary]:
-    """Each active stage of a pipeline with the count and value of the open deals user sees."""
-    stages = list(pipeline.stages.active().order_by("position", "id"))
+def with_card_details(deals: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Everything a card shows, in the same query as the cards."""
+    next_activity = Activity.objects.filter(deal=OuterRef("pk"), done_at__isnull=True).order_by(
+        "due_at", "id"
+    )
+    return deals.select_related("owner", "organization", "contact", "stage").annotate(
+        next_activity_at=Subquery(next_activity.values("due_at")[:1]),
+        next_activity_subject=Subquery(next_activity.values("subject")[:1]),
+        next_activity_kind=Subquery(next_activity.values("kind")[:1]),
+    )
+
+
+def column_totals(deals: QuerySet[Deal]) -> tuple[dict[int, int], dict[int, dict[str, Decimal]]]:
     rows = (
-        Deal.objects.visible_to(user)
-        .open()
-        .filter(pipeline=pipeline)
-        .values("stage_id", "currency")
-        .annotate(count=Count("id"), total=Sum("value"))
-        .order_by()
+        deals.values("stage_id", "currency").annotate(n=Count("id"), total=Sum("value")).order_by()
     )
     counts: dict[int, int] = defaultdict(int)
     totals: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for row in rows:
-        counts[row["stage_id"]] += row["count"]
+        counts[row["stage_id"]] += row["n"]
         totals[row["stage_id"]][row["currency"]] = row["total"]
+    return counts, totals
+
+
+def board_stages(pipeline: Pipeline) -> list[Stage]:
+    return list(pipeline.stages.active().order_by("position", "id"))
+
+
+def board_columns(
+    *,
+    user: User,
+    pipeline: Pipeline,
+    filters: BoardFilters,
+    stages: list[Stage] | None = None,
+    per_column: int = CARDS_PER_COLUMN,
+) -> list[Column]:
+    """The board's columns in stage order, each with its header figures and first cards."""
+    stages = board_stages(pipeline) if stages is None else stages
+    deals = filtered_deals(user=user, pipeline=pipeline, filters=filters, stages=stages)
+    counts, totals = column_totals(deals)
+    ranked = (
+        with_card_details(deals)
+        .annotate(
+            column_rank=Window(RowNumber(), partition_by="stage_id", order_by=["position", "id"])
+        )
+        .filter(column_rank__lte=per_column)
+        .order_by("stage_id", "position", "id")
+    )
+    cards: dict[int, list[Deal]] = defaultdict(list)
+    for card in ranked:
+        cards[card.stage_id].append(card)
     return [
-        StageSummary(
-            stage=stage, count=counts[stage.pk], totals=dict(sorted(totals[stage.pk].items()))
+        Column(
+            stage=stage,
+            count=counts[stage.pk],
+            totals=dict(sorted(totals[stage.pk].items())),
+            cards=cards[stage.pk],
         )
         for stage in stages
     ]
+
+
+def column_headers(
+    *, user: User, pipeline: Pipeline, filters: BoardFilters, stages: list[Stage]
+) -> list[Column]:
+    """Only the header figures (count, totals) of every column: one aggregate query."""
+    deals = filtered_deals(user=user, pipeline=pipeline, filters=filters, stages=stages)
+    counts, totals = column_totals(deals)
+    return [
+        Column(stage=stage, count=counts[stage.pk], totals=dict(sorted(totals[stage.pk].items())))
+        for stage in stages
+    ]
+
+
+def more_cards(
+    *,
+    user: User,
+    pipeline: Pipeline,
+    filters: BoardFilters,
+    stages: list[Stage],
+    stage: Stage,
+    after: tuple[int, int],
+    limit: int = CARDS_PER_COLUMN,
+) -> tuple[list[Deal], bool]:
+    """The next cards of one column after (position, id), and whether more follow."""
+    position, pk = after
+    deals = filtered_deals(user=user, pipeline=pipeline, filters=filters, stages=stages)
+    page = list(
+        with_card_details(deals.filter(stage=stage))
+        .filter(Q(position__gt=position) | Q(position=position, id__gt=pk))
+        .order_by("position", "id")[: limit + 1]
+    )
+    return page[:limit], len(page) > limit
+
+
+def board_card(*, user: User, deal_id: int) -> Deal | None:
+    return with_card_details(Deal.objects.visible_to(user).filter(pk=deal_id)).first()
+
+
+def board_stamp(pipeline: Pipeline) -> str:
+    """Changes whenever any deal of the pipeline or any of its stages changes.
+
+    Read from indexes only, so an idle board polling for changes costs almost nothing.
+    """
+    newest = Deal.objects.filter(pipeline=pipeline).aggregate(newest=Max("updated_at"))["newest"]
+    return f"{newest.timestamp():.6f}" if newest else "0"
+
+
+def position_in_column(*, user: User, deal: Deal) -> tuple[int, int]:
+    """(1-based place of the card, cards in the column) as this user sees the column."""
+    earlier = Q(position__lt=deal.position) | Q(position=deal.position, id__lt=deal.pk)
+    row = (
+        Deal.objects.visible_to(user)
+        .in_column(deal.stage)
+        .aggregate(before=Count("id", filter=earlier), total=Count("id"))
+    )
+    return row["before"] + 1, row["total"]
+
+
+def is_rotting(deal: Deal, now: dt.datetime | None = None) -> bool:
+    stage = deal.stage
+    if deal.status != Deal.Status.OPEN or not stage.rotting_days:
+        return False
+    return (now or timezone.now()) - deal.stage_entered_at > dt.timedelta(days=stage.rotting_days)
+
+
+def stage_summaries(*, pipeline: Pipeline, user) -> list[Column]:
+    stages = board_stages(pipeline)
+    return column_headers(
+        user=user, pipeline=pipeline, filters=BoardFilters(owner="all"), stages=stages
+    )

@@ -17,6 +17,7 @@ from django.db.models import F, Min, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from crm.models import Contact, Organization
 from pipeline.models import Deal, Stage, StageChange
 
 # Gap between neighbouring cards of a column. A move takes the midpoint of its neighbours,
@@ -90,8 +91,8 @@ def _column_position(
     for _attempt in range(2):
         positions = (
             dict(
-                Deal.objects.open()
-                .filter(stage=stage, pk__in=neighbour_ids)
+                Deal.objects.in_column(stage)
+                .filter(pk__in=neighbour_ids)
                 .values_list("pk", "position")
             )
             if neighbour_ids
@@ -104,7 +105,7 @@ def _column_position(
             if after_above and before_below and (above is not None or below is not None):
                 return current.position
         if above is None and below is None:
-            top = Deal.objects.open().filter(stage=stage).aggregate(top=Min("position"))["top"]
+            top = Deal.objects.in_column(stage).aggregate(top=Min("position"))["top"]
             return POSITION_GAP if top is None else top - POSITION_GAP
         if above is None:
             return below - POSITION_GAP
@@ -119,8 +120,7 @@ def _column_position(
 def _renumber_column(stage: Stage) -> None:
     """Spread a column's positions out again. Rare: only when a gap is used up."""
     ranked = (
-        Deal.objects.open()
-        .filter(stage=stage)
+        Deal.objects.in_column(stage)
         .annotate(rank=Window(RowNumber(), order_by=[F("position").asc(), F("id").asc()]))
         .values_list("pk", "rank")
     )
@@ -279,14 +279,29 @@ def deal_create(
     owner=None,
     value: Decimal = Decimal("0"),
     currency: str | None = None,
-    contact=None,
-    organization=None,
+    organization: Organization | None = None,
+    organization_name: str = "",
+    contact: Contact | None = None,
+    contact_name: str = "",
     expected_close_date=None,
 ) -> Deal:
-    """Create an open deal at the top of ``stage``'s column, with its first history row."""
+    """Create an open deal at the top of ``stage``'s column, with its first history row.
+
+    A typed ``organization_name`` or ``contact_name`` with no chosen record creates that
+    entry in the shared address book, in the same transaction.
+    """
     if stage.is_archived or stage.is_won:
         raise InvalidMove("New deals start in an open stage of the pipeline.")
     with transaction.atomic():
+        if organization is None and organization_name:
+            organization = Organization.objects.create(name=organization_name, owner=actor)
+        if contact is None and contact_name:
+            first, _, last = contact_name.partition(" ")
+            contact = Contact.objects.create(
+                first_name=first, last_name=last, organization=organization, owner=actor
+            )
+        if organization is None and contact is not None:
+            organization = contact.organization
         now = timezone.now()
         deal = Deal(
             title=title,

@@ -1,7 +1,23 @@
 from django.urls import path
 
-from pipeline import views
+from pipeline.views import board, deals
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", board.home, name="home"),
+    path("pipelines/<int:pipeline_id>/", board.board, name="board"),
+    path("pipelines/<int:pipeline_id>/changes", board.board_changes, name="board_changes"),
+    path(
+        "pipelines/<int:pipeline_id>/stages/<int:stage_id>/cards",
+        board.column_more,
+        name="column_more",
+    ),
+    path(
+        "pipelines/<int:pipeline_id>/stages/<int:stage_id>/deals/new",
+        board.deal_quick_add,
+        name="deal_quick_add",
+    ),
+    path("pipelines/<int:pipeline_id>/won/", deals.deals_won, name="deals_won"),
+    path("pipelines/<int:pipeline_id>/lost/", deals.deals_lost, name="deals_lost"),
+    path("deals/<int:deal_id>/", deals.deal_detail, name="deal_detail"),
+    path("deals/<int:deal_id>/move", board.deal_move, name="deal_move"),
 ]

@@ -1,0 +1,111 @@
+"""Forms parse and check what users send; business rules stay in ``pipeline.services``."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import User
+from crm.models import Contact, Organization
+from pipeline.models import Deal
+from pipeline.selectors import BoardFilters, owner_choices
+from pipeline.services import LOST_REASON_MAX
+
+CLOSE_PERIODS = [
+    ("", "Any close date"),
+    ("overdue", "Close date passed"),
+    ("this_month", "Closing this month"),
+    ("next_month", "Closing next month"),
+    ("this_quarter", "Closing this quarter"),
+    ("none", "No close date"),
+]
+
+
+class BoardFilterForm(forms.Form):
+    owner = forms.ChoiceField(required=False)
+    q = forms.CharField(required=False, max_length=100, strip=True)
+    rotting = forms.BooleanField(required=False)
+    close = forms.ChoiceField(required=False, choices=CLOSE_PERIODS)
+
+    def __init__(self, data, *, user: User):
+        super().__init__(data)
+        self.user = user
+        self.people = owner_choices(user)
+        scopes = [("me", "My deals")]
+        if user.team_id and (user.is_manager or user.is_admin):
+            scopes.append(("team", "My team"))
+        if user.is_admin:
+            scopes.append(("all", "Everyone"))
+        people = [(str(person.pk), str(person)) for person in self.people if person.pk != user.pk]
+        self.fields["owner"].choices = [("", "Default"), *scopes, *people]
+
+    def filters(self) -> BoardFilters:
+        data = self.cleaned_data
+        return BoardFilters(
+            owner=data["owner"], q=data["q"], rotting=data["rotting"], close=data["close"]
+        )
+
+
+class MoveForm(forms.Form):
+    """A move as the board, the Move menu or the deal page send it."""
+
+    version = forms.IntegerField(min_value=1)
+    stage = forms.IntegerField(required=False, min_value=1)
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", ""), ("won", "Won"), ("lost", "Lost")]
+    )
+    lost_reason = forms.CharField(required=False, max_length=LOST_REASON_MAX, strip=True)
+    lost_reason_choice = forms.CharField(required=False, max_length=100)
+    above = forms.IntegerField(required=False, min_value=1)
+    below = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if bool(data.get("stage")) == bool(data.get("outcome")):
+            raise forms.ValidationError("Choose a stage, or mark the deal won or lost.")
+        if data.get("outcome") == "lost":
+            reason = data.get("lost_reason") or data.get("lost_reason_choice") or ""
+            if not reason.strip():
+                self.add_error("lost_reason", "Say why the deal was lost.")
+            data["lost_reason"] = reason.strip()
+        return data
+
+
+class DealQuickAddForm(forms.ModelForm):
+    """The small form behind a column's "+": a title, a value and who it is with."""
+
+    organization_name = forms.CharField(required=False, max_length=200, strip=True)
+    organization_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    contact_name = forms.CharField(required=False, max_length=200, strip=True)
+    contact_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Deal
+        fields = ["title", "value", "currency", "expected_close_date"]
+        widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_currency(self) -> str:
+        code = (self.cleaned_data.get("currency") or "").strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise forms.ValidationError("Use a three-letter currency code such as EUR.")
+        return code
+
+    def clean(self):
+        data = super().clean()
+        data["organization"] = data["contact"] = None
+        if data.get("organization_id"):
+            data["organization"] = Organization.objects.filter(pk=data["organization_id"]).first()
+            if data["organization"] is None:
+                self.add_error("organization_name", "That organization no longer exists.")
+        if data.get("contact_id"):
+            data["contact"] = Contact.objects.filter(pk=data["contact_id"]).first()
+            if data["contact"] is None:
+                self.add_error("contact_name", "That contact no longer exists.")
+        return data
+
+    def clean_value(self):
+        value = self.cleaned_data.get("value")
+        if value is not None and value < 0:
+            raise forms.ValidationError("A deal's value cannot be negative.")
+        return value

@@ -1,0 +1,58 @@
+"""Filters the board's cards use: time in stage, rotting, relative dates."""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django import template
+from django.utils import timezone
+
+from pipeline import selectors
+
+register = template.Library()
+
+
+@register.filter
+def days_since(moment: dt.datetime | None) -> int:
+    if moment is None:
+        return 0
+    return max((timezone.now() - moment).days, 0)
+
+
+@register.filter
+def rotting(deal) -> bool:
+    return selectors.is_rotting(deal)
+
+
+@register.filter
+def relative_day(day: dt.date | dt.datetime | None) -> str:
+    """ "today", "tomorrow", "in 3 days", "2 days ago" for a date or a moment."""
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        day = timezone.localtime(day).date()
+    delta = (day - timezone.localdate()).days
+    if delta == 0:
+        return "today"
+    if delta == 1:
+        return "tomorrow"
+    if delta == -1:
+        return "yesterday"
+    if delta > 0:
+        return f"in {delta} days" if delta < 60 else day.strftime("%-d %b %Y")
+    return f"{-delta} days ago" if delta > -60 else day.strftime("%-d %b %Y")
+
+
+@register.filter
+def is_past(moment: dt.date | dt.datetime | None) -> bool:
+    if moment is None:
+        return False
+    if isinstance(moment, dt.datetime):
+        return moment < timezone.now()
+    return moment < timezone.localdate()
+
+
+@register.simple_tag
+def query(params: dict, **extra) -> str:
+    """A query string from the board's filters plus extra parameters."""
+    merged = {**(params or {}), **{k: v for k, v in extra.items() if v is not None}}
+    return urlencode(merged)

@@ -1,0 +1,227 @@
+"""HTTP for the pipeline: parse, call a service or selector, render. Nothing else."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+
+from crm.http import HtmxHttpRequest, form_errors_text
+from pipeline import selectors, services
+from pipeline.forms import BoardFilterForm, DealQuickAddForm, MoveForm
+from pipeline.models import Deal, LostReason, Pipeline, Stage
+
+
+def announce(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
+    """Show a short status message and read it to screen readers (see static/js/board.js)."""
+    return trigger_client_event(response, "crm:announce", {"message": message, "level": level})
+
+
+def _pipeline_or_404(pipeline_id: int) -> Pipeline:
+    return get_object_or_404(Pipeline, pk=pipeline_id, is_archived=False)
+
+
+def _filters(request: HtmxHttpRequest, data: QueryDict) -> selectors.BoardFilters | None:
+    form = BoardFilterForm(data, user=request.user)
+    return form.filters() if form.is_valid() else None
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    pipeline = selectors.default_pipeline()
+    if pipeline is None:
+        return render(request, "pipeline/board.html", {"pipeline": None, "columns": []})
+    return board(request, pipeline.pk)
+
+
+@require_GET
+def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
+    pipeline = _pipeline_or_404(pipeline_id)
+    form = BoardFilterForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            f"These board filters are not valid: {form_errors_text(form)}"
+        )
+    filters = form.filters()
+    stages = selectors.board_stages(pipeline)
+    columns = selectors.board_columns(
+        user=request.user, pipeline=pipeline, filters=filters, stages=stages
+    )
+    context = {
+        "pipeline": pipeline,
+        "pipelines": selectors.active_pipelines(),
+        "columns": columns,
+        "stages": stages,
+        "won_stage": next((stage for stage in stages if stage.is_won), None),
+        "filters": filters,
+        "filter_form": form,
+        "filter_query": filters.as_query(),
+        "stamp": selectors.board_stamp(pipeline),
+        "lost_reasons": LostReason.objects.filter(is_archived=False),
+    }
+    if request.htmx and request.htmx.target == "board-columns":
+        return render(request, "pipeline/board.html#columns", context)
+    return render(request, "pipeline/board.html", context)
+
+
+@require_GET
+def board_changes(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
+    """Polled by an open board: 204 with no rendering while nothing changed."""
+    pipeline = _pipeline_or_404(pipeline_id)
+    if request.GET.get("stamp") == selectors.board_stamp(pipeline):
+        return HttpResponse(status=204)
+    filters = _filters(request, request.GET)
+    if filters is None:
+        return HttpResponseBadRequest("These board filters are not valid.")
+    stages = selectors.board_stages(pipeline)
+    context = {
+        "pipeline": pipeline,
+        "columns": selectors.board_columns(
+            user=request.user, pipeline=pipeline, filters=filters, stages=stages
+        ),
+        "stamp": selectors.board_stamp(pipeline),
+        "filter_query": filters.as_query(),
+    }
+    return render(request, "pipeline/board.html#columns", context)
+
+
+@require_GET
+def column_more(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+    pipeline = _pipeline_or_404(pipeline_id)
+    stages = selectors.board_stages(pipeline)
+    stage = next((s for s in stages if s.pk == stage_id), None)
+    filters = _filters(request, request.GET)
+    try:
+        after = (int(request.GET["after_position"]), int(request.GET["after_id"]))
+    except (KeyError, ValueError):
+        after = None
+    if stage is None:
+        raise Http404("No such stage on this board.")
+    if filters is None or after is None:
+        return HttpResponseBadRequest("Say which card to continue after.")
+    cards, has_more = selectors.more_cards(
+        user=request.user,
+        pipeline=pipeline,
+        filters=filters,
+        stages=stages,
+        stage=stage,
+        after=after,
+    )
+    context = {
+        "pipeline": pipeline,
+        "stage": stage,
+        "cards": cards,
+        "has_more": has_more,
+        "filter_query": filters.as_query(),
+    }
+    return render(request, "pipeline/board.html#more_cards", context)
+
+
+def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> HttpResponse:
+    deal = result.deal
+    if not request.htmx:
+        messages.success(request, f"“{deal.title}” is now in {deal.stage.name}.")
+        return redirect(request.POST.get("next") or reverse("deal_detail", args=[deal.pk]))
+    if request.POST.get("context") != "board":
+        return HttpResponseClientRefresh()
+    filters = _filters(request, request.POST) or selectors.BoardFilters()
+    pipeline = deal.pipeline
+    stages = selectors.board_stages(pipeline)
+    headers = selectors.column_headers(
+        user=request.user, pipeline=pipeline, filters=filters, stages=stages
+    )
+    touched = {result.from_stage.pk, deal.stage_id}
+    on_board = deal.status == Deal.Status.OPEN or deal.stage.is_won
+    card = selectors.board_card(user=request.user, deal_id=deal.pk) if on_board else None
+    if deal.status == Deal.Status.LOST:
+        message = f"“{deal.title}” marked as lost: {deal.lost_reason}."
+    elif deal.status == Deal.Status.WON and not deal.stage.is_won:
+        message = f"“{deal.title}” won. It is listed under won deals."
+    else:
+        place, total = selectors.position_in_column(user=request.user, deal=deal)
+        verb = "won and moved" if deal.status == Deal.Status.WON else "moved"
+        message = f"“{deal.title}” {verb} to {deal.stage.name}, position {place} of {total}."
+    if not result.changed:
+        message = f"“{deal.title}” is already there."
+    context = {
+        "card": card,
+        "stages": stages,
+        "headers": [column for column in headers if column.stage.pk in touched],
+        "filter_query": filters.as_query(),
+        "pipeline": pipeline,
+        "stamp": selectors.board_stamp(pipeline),
+    }
+    response = render(request, "pipeline/board.html#move_result", context)
+    return announce(response, message)
+
+
+@require_POST
+def deal_move(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return announce(
+            HttpResponseBadRequest(form_errors_text(form)), form_errors_text(form), "error"
+        )
+    data = form.cleaned_data
+    try:
+        result = services.deal_move(
+            actor=request.user,
+            deal_id=deal_id,
+            version=data["version"],
+            stage_id=data["stage"],
+            outcome=data["outcome"] or None,
+            lost_reason=data["lost_reason"],
+            above_id=data["above"],
+            below_id=data["below"],
+        )
+    except services.DealNotFound as error:
+        raise Http404(str(error)) from error
+    except services.StaleDeal as error:
+        response = HttpResponse(str(error), status=409, content_type="text/plain")
+        return announce(response, str(error), "error")
+    except services.InvalidMove as error:
+        return announce(HttpResponseBadRequest(str(error)), str(error), "error")
+    return _move_response(request, result)
+
+
+@require_http_methods(["GET", "POST"])
+def deal_quick_add(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+    pipeline = _pipeline_or_404(pipeline_id)
+    stage = get_object_or_404(
+        Stage, pk=stage_id, pipeline=pipeline, is_archived=False, is_won=False
+    )
+    form = DealQuickAddForm(request.POST or None, initial={"currency": Deal().currency})
+    context = {"form": form, "stage": stage, "pipeline": pipeline}
+    if request.method == "GET" or not form.is_valid():
+        status = 200 if request.method == "GET" else 422
+        return render(request, "pipeline/board.html#quick_add_form", context, status=status)
+    data = form.cleaned_data
+    deal = services.deal_create(
+        actor=request.user,
+        title=data["title"],
+        stage=stage,
+        value=data["value"],
+        currency=data["currency"],
+        organization=data["organization"],
+        organization_name=data["organization_name"],
+        contact=data["contact"],
+        contact_name=data["contact_name"],
+        expected_close_date=data["expected_close_date"],
+    )
+    filters = _filters(request, request.POST) or selectors.BoardFilters()
+    stages = selectors.board_stages(pipeline)
+    headers = selectors.column_headers(
+        user=request.user, pipeline=pipeline, filters=filters, stages=stages
+    )
+    context |= {
+        "card": selectors.board_card(user=request.user, deal_id=deal.pk),
+        "headers": [column for column in headers if column.stage.pk == stage.pk],
+        "stages": stages,
+        "filter_query": filters.as_query(),
+        "stamp": selectors.board_stamp(pipeline),
+    }
+    response = render(request, "pipeline/board.html#quick_add_result", context)
+    return announce(response, f"“{deal.title}” added to {stage.name}.")
