@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
 
 from crm.http import HtmxHttpRequest, form_errors_text
 from pipeline import selectors, services
@@ -195,9 +195,11 @@ def deal_quick_add(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) ->
     )
     form = DealQuickAddForm(request.POST or None, initial={"currency": Deal().currency})
     context = {"form": form, "stage": stage, "pipeline": pipeline}
-    if request.method == "GET" or not form.is_valid():
-        status = 200 if request.method == "GET" else 422
-        return render(request, "pipeline/board.html#quick_add_form", context, status=status)
+    if request.method == "GET":
+        return render(request, "pipeline/board.html#quick_add_form", context)
+    if not form.is_valid():
+        response = render(request, "pipeline/board.html#quick_add_form", context, status=422)
+        return reswap(retarget(response, "#quick-add-body"), "innerHTML")
     data = form.cleaned_data
     deal = services.deal_create(
         actor=request.user,
