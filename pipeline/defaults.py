@@ -87,3 +87,35 @@ SIX_STAGE_CYCLE: list[StageSpec] = [
         "goal": "A satisfied customer: delivery confirmed, feedback gathered, next step agreed.",
     },
 ]
+
+DEFAULT_LOST_REASONS = [
+    "Price too high",
+    "Chose a competitor",
+    "No budget",
+    "No decision, went quiet",
+    "Timing not right",
+    "Missing a feature they need",
+    "Not a good fit",
+]
+
+
+def create_default_pipeline(pipeline_model, stage_model):
+    """Create the six-stage pipeline unless it exists. Takes the models as arguments so the
+    data migration can pass its historical models."""
+    pipeline, created = pipeline_model.objects.get_or_create(
+        name=DEFAULT_PIPELINE_NAME, is_archived=False, defaults={"position": 0}
+    )
+    if created:
+        stage_model.objects.bulk_create(
+            stage_model(pipeline=pipeline, position=index, **spec)
+            for index, spec in enumerate(SIX_STAGE_CYCLE)
+        )
+    return pipeline
+
+
+def create_default_lost_reasons(lost_reason_model) -> None:
+    if not lost_reason_model.objects.exists():
+        lost_reason_model.objects.bulk_create(
+            lost_reason_model(text=text, position=index)
+            for index, text in enumerate(DEFAULT_LOST_REASONS)
+        )

@@ -3,7 +3,8 @@
 import pytest
 
 from accounts.models import User
-from pipeline.models import Pipeline
+from pipeline.defaults import create_default_lost_reasons, create_default_pipeline
+from pipeline.models import LostReason, Pipeline, Stage
 from tests.factories import TeamFactory, UserFactory
 
 
@@ -48,10 +49,20 @@ def admin(db):
     )
 
 
+@pytest.fixture(autouse=True)
+def migration_data(request):
+    """What the data migrations create, restored after tests that flush the database
+    (transactional tests and the live server of browser tests empty every table)."""
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("db" if "db" in request.fixturenames else "transactional_db")
+        create_default_pipeline(Pipeline, Stage)
+        create_default_lost_reasons(LostReason)
+
+
 @pytest.fixture
 def default_pipeline(db):
     """The pipeline the data migration creates, with its six stages."""
-    return Pipeline.objects.get(name="Sales pipeline")
+    return create_default_pipeline(Pipeline, Stage)
 
 
 @pytest.fixture

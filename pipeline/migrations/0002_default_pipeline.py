@@ -1,21 +1,15 @@
 from django.db import migrations
 
-from pipeline.defaults import DEFAULT_PIPELINE_NAME, SIX_STAGE_CYCLE
+from pipeline.defaults import DEFAULT_PIPELINE_NAME, create_default_pipeline
 
 
-def create_default_pipeline(apps, schema_editor):
+def create(apps, schema_editor):
     Pipeline = apps.get_model("pipeline", "Pipeline")
-    Stage = apps.get_model("pipeline", "Stage")
-    if Pipeline.objects.exists():
-        return
-    pipeline = Pipeline.objects.create(name=DEFAULT_PIPELINE_NAME, position=0)
-    Stage.objects.bulk_create(
-        Stage(pipeline=pipeline, position=index, **spec)
-        for index, spec in enumerate(SIX_STAGE_CYCLE)
-    )
+    if not Pipeline.objects.exists():
+        create_default_pipeline(Pipeline, apps.get_model("pipeline", "Stage"))
 
 
-def remove_default_pipeline(apps, schema_editor):
+def remove(apps, schema_editor):
     Pipeline = apps.get_model("pipeline", "Pipeline")
     Stage = apps.get_model("pipeline", "Stage")
     pipelines = Pipeline.objects.filter(name=DEFAULT_PIPELINE_NAME, deals__isnull=True)
@@ -26,4 +20,4 @@ def remove_default_pipeline(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("pipeline", "0001_initial")]
 
-    operations = [migrations.RunPython(create_default_pipeline, remove_default_pipeline)]
+    operations = [migrations.RunPython(create, remove)]
