@@ -1,0 +1,319 @@
+"""The benchmark behind `make bench`: server time and SQL counts of the hot paths.
+
+It seeds a dedicated PostgreSQL database (``<name>_bench`` beside ``DATABASE_URL``, or
+``crm_bench`` on 127.0.0.1) at two sizes, then measures, in-process and over HTTP:
+
+- the board page (admin: every deal; manager: one team) and a move, median and p95;
+- the same cards read by one plain SQL query, as the floor;
+- board views per second through gunicorn, and the web workers' resident memory.
+
+Speed is reported here, never asserted in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def bench_database_url() -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        raise SystemExit("The benchmark runs on PostgreSQL: set DATABASE_URL=postgres://…")
+    name = parts.path.lstrip("/") or "crm"
+    return urlunsplit(parts._replace(path=f"/{name}_bench"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(fn, repeat: int) -> tuple[float, float, int]:
+    """Median and p95 in milliseconds, and the SQL statements of one run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fn()  # warm caches and connections
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    statements = [
+        q
+        for q in captured.captured_queries
+        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), percentile(samples, 0.95), len(statements)
+
+
+FLOOR_SQL = """
+SELECT d.id, d.title, d.value, d.currency, d.position, d.stage_entered_at, d.expected_close_date,
+       u.first_name, u.last_name, o.name
+FROM pipeline_stage s
+CROSS JOIN LATERAL (
+    SELECT * FROM pipeline_deal d
+    WHERE d.stage_id = s.id AND d.status = CASE WHEN s.is_won THEN 'won' ELSE 'open' END
+    ORDER BY d.position, d.id
+    LIMIT %s
+) d
+JOIN accounts_user u ON u.id = d.owner_id
+LEFT JOIN crm_organization o ON o.id = d.organization_id
+WHERE s.pipeline_id = %s AND NOT s.is_archived
+"""
+
+
+def measure_size(label: str, args) -> dict:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from pipeline.models import Deal, StageChange
+    from pipeline.selectors import CARDS_PER_COLUMN, default_pipeline
+    from pipeline.services import deal_move
+
+    deals = args.small if label == "small" else args.deals
+    start = time.perf_counter()
+    call_command("seed_demo", flush=True, deals=deals, reps=args.reps, seed=7, verbosity=0)
+    seeded = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    pipeline = default_pipeline()
+    admin = User.objects.filter(role="admin").first()
+    manager = User.objects.filter(role="manager").first()
+    results = {
+        "deals": Deal.objects.count(),
+        "open": Deal.objects.filter(status="open").count(),
+        "history": StageChange.objects.count(),
+        "seed_s": seeded,
+    }
+
+    client = Client()
+    client.force_login(admin)
+    results["board_admin"] = timed(lambda: client.get("/"), args.repeat)
+    manager_client = Client()
+    manager_client.force_login(manager)
+    results["board_manager"] = timed(lambda: manager_client.get("/"), args.repeat)
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(FLOOR_SQL, [CARDS_PER_COLUMN, pipeline.pk])
+            cursor.fetchall()
+
+    results["floor"] = timed(floor, args.repeat)
+
+    stages = list(pipeline.stages.filter(is_won=False, is_archived=False).order_by("position"))
+    movers = list(
+        Deal.objects.filter(status="open", stage__in=stages).order_by("id")[: args.repeat * 2 + 4]
+    )
+    state = {"i": 0}
+
+    def one_move():
+        deal = movers[state["i"] % len(movers)]
+        state["i"] += 1
+        deal.refresh_from_db(fields=["version", "stage"])
+        target = stages[(stages.index(deal.stage) + 1) % len(stages)]
+        deal_move(actor=admin, deal_id=deal.pk, version=deal.version, stage_id=target.pk)
+
+    results["move_service"] = timed(one_move, args.repeat)
+
+    def one_http_move():
+        deal = movers[state["i"] % len(movers)]
+        state["i"] += 1
+        deal.refresh_from_db(fields=["version", "stage"])
+        target = stages[(stages.index(deal.stage) + 1) % len(stages)]
+        response = client.post(
+            f"/deals/{deal.pk}/move",
+            {"version": deal.version, "stage": target.pk, "context": "board"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200, response.content
+
+    results["move_http"] = timed(one_http_move, args.repeat)
+    return results
+
+
+def http_throughput(args) -> tuple[float, float, int]:
+    """Board views per second through gunicorn (2 workers), and the workers' memory (MB)."""
+    import socket
+    import subprocess
+    import threading
+    import urllib.request
+
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.models import User
+
+    user = User.objects.filter(role="manager").first()
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.save()
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    env.pop("CRM_TESTING", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "crm.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    headers = {"Cookie": f"sessionid={session.session_key}", "X-Forwarded-Proto": "https"}
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(
+                    urllib.request.Request(url, headers=headers), timeout=5
+                ).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        count = {"n": 0, "errors": 0}
+        deadline = time.perf_counter() + args.http_seconds
+        lock = threading.Lock()
+
+        def worker():
+            while time.perf_counter() < deadline:
+                try:
+                    with urllib.request.urlopen(
+                        urllib.request.Request(url, headers=headers), timeout=10
+                    ) as r:
+                        r.read()
+                        ok = r.status == 200
+                except OSError:
+                    ok = False
+                with lock:
+                    count["n" if ok else "errors"] += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        rss = 0
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True
+        ).stdout.split()
+        for pid in [str(server.pid), *children]:
+            status = Path(f"/proc/{pid}/status")
+            if status.exists():
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        rss = max(rss, int(line.split()[1]) // 1024)
+        return count["n"] / elapsed, rss, count["errors"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--deals", type=int, default=20_000)
+    parser.add_argument("--small", type=int, default=2_000)
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--http-seconds", type=float, default=8.0)
+    args = parser.parse_args()
+
+    url = bench_database_url()
+    ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    os.environ["CRM_TESTING"] = "1"  # fast password hashing for the seeded users
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    sizes = {label: measure_size(label, args) for label in ("small", "large")}
+    os.environ.pop("CRM_TESTING")
+    rps, rss, errors = http_throughput(args)
+
+    def row(name, key):
+        cells = []
+        for label in ("small", "large"):
+            median, p95, queries = sizes[label][key]
+            cells.append(f"{median:7.2f} {p95:7.2f} {queries:3d}")
+        print(f"{name:<34} {cells[0]}   {cells[1]}")
+
+    small, large = sizes["small"], sizes["large"]
+    print()
+    print(
+        f"data: small {small['deals']:,} deals ({small['open']:,} open, {small['history']:,} history rows), "
+        f"large {large['deals']:,} deals ({large['open']:,} open, {large['history']:,} history rows)"
+    )
+    print(f"seeding took {small['seed_s']:.1f} s and {large['seed_s']:.1f} s")
+    print()
+    print(f"{'':<34} {'small: p50 ms  p95  SQL':<26} {'large: p50 ms  p95  SQL'}")
+    row("board page, admin (all deals)", "board_admin")
+    row("board page, manager (one team)", "board_manager")
+    row("floor: one plain SQL for the cards", "floor")
+    row("move: deal_move service", "move_service")
+    row("move: POST /deals/<id>/move", "move_http")
+    print()
+    print(
+        f"gunicorn, 2 workers, 4 clients: {rps:.0f} board views/s ({errors} errors); largest web process {rss} MB resident"
+    )
+
+
+if __name__ == "__main__":
+    main()
