@@ -298,8 +298,9 @@ def main() -> None:
     small, large = sizes["small"], sizes["large"]
     print()
     print(
-        f"data: small {small['deals']:,} deals ({small['open']:,} open, {small['history']:,} history rows), "
-        f"large {large['deals']:,} deals ({large['open']:,} open, {large['history']:,} history rows)"
+        f"data: small {small['deals']:,} deals ({small['open']:,} open, "
+        f"{small['history']:,} history rows), large {large['deals']:,} deals "
+        f"({large['open']:,} open, {large['history']:,} history rows)"
     )
     print(f"seeding took {small['seed_s']:.1f} s and {large['seed_s']:.1f} s")
     print()
@@ -311,7 +312,8 @@ def main() -> None:
     row("move: POST /deals/<id>/move", "move_http")
     print()
     print(
-        f"gunicorn, 2 workers, 4 clients: {rps:.0f} board views/s ({errors} errors); largest web process {rss} MB resident"
+        f"gunicorn, 2 workers, 4 clients: {rps:.0f} board views/s ({errors} errors); "
+        f"largest web process {rss} MB resident"
     )
 
 
