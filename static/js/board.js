@@ -63,6 +63,8 @@
   /* ---- Busy state: no polling refresh while someone drags, moves or types ------------- */
 
   function isBusy() {
+    // data-live="off" on the board pauses live updates (used by tests and while debugging).
+    if (board.dataset.live === "off") return true;
     return dragging || pending > 0 || document.querySelector("dialog[open]") !== null;
   }
 
