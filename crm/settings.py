@@ -219,6 +219,10 @@ CACHES = {
     )
 }
 
+# Sessions are read from the cache first: an idle board polling for changes then costs one
+# cheap query for the user and one index lookup.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

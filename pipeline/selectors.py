@@ -253,12 +253,14 @@ def board_card(*, user: User, deal_id: int) -> Deal | None:
     return with_card_details(Deal.objects.visible_to(user).filter(pk=deal_id)).first()
 
 
-def board_stamp(pipeline: Pipeline) -> str:
+def board_stamp(pipeline_id: int) -> str:
     """Changes whenever any deal of the pipeline or any of its stages changes.
 
     Read from indexes only, so an idle board polling for changes costs almost nothing.
     """
-    newest = Deal.objects.filter(pipeline=pipeline).aggregate(newest=Max("updated_at"))["newest"]
+    newest = Deal.objects.filter(pipeline_id=pipeline_id).aggregate(newest=Max("updated_at"))[
+        "newest"
+    ]
     return f"{newest.timestamp():.6f}" if newest else "0"
 
 

@@ -59,7 +59,7 @@ def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
         "filters": filters,
         "filter_form": form,
         "filter_query": filters.as_query(),
-        "stamp": selectors.board_stamp(pipeline),
+        "stamp": selectors.board_stamp(pipeline.pk),
         "lost_reasons": LostReason.objects.filter(is_archived=False),
     }
     if request.htmx and request.htmx.target == "board-columns":
@@ -70,9 +70,10 @@ def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
 @require_GET
 def board_changes(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     """Polled by an open board: 204 with no rendering while nothing changed."""
-    pipeline = _pipeline_or_404(pipeline_id)
-    if request.GET.get("stamp") == selectors.board_stamp(pipeline):
+    stamp = selectors.board_stamp(pipeline_id)
+    if request.GET.get("stamp") == stamp:
         return HttpResponse(status=204)
+    pipeline = _pipeline_or_404(pipeline_id)
     filters = _filters(request, request.GET)
     if filters is None:
         return HttpResponseBadRequest("These board filters are not valid.")
@@ -82,7 +83,7 @@ def board_changes(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
         "columns": selectors.board_columns(
             user=request.user, pipeline=pipeline, filters=filters, stages=stages
         ),
-        "stamp": selectors.board_stamp(pipeline),
+        "stamp": stamp,
         "filter_query": filters.as_query(),
     }
     return render(request, "pipeline/board.html#columns", context)
@@ -152,7 +153,6 @@ def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> Htt
         "headers": [column for column in headers if column.stage.pk in touched],
         "filter_query": filters.as_query(),
         "pipeline": pipeline,
-        "stamp": selectors.board_stamp(pipeline),
     }
     response = render(request, "pipeline/board.html#move_result", context)
     return announce(response, message)
@@ -223,7 +223,6 @@ def deal_quick_add(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) ->
         "headers": [column for column in headers if column.stage.pk == stage.pk],
         "stages": stages,
         "filter_query": filters.as_query(),
-        "stamp": selectors.board_stamp(pipeline),
     }
     response = render(request, "pipeline/board.html#quick_add_result", context)
     return announce(response, f"“{deal.title}” added to {stage.name}.")
