@@ -58,6 +58,7 @@ def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
         "won_stage": next((stage for stage in stages if stage.is_won), None),
         "filters": filters,
         "filter_form": form,
+        "owner_scope": filters.owner or selectors.default_owner_scope(request.user),
         "filter_query": filters.as_query(),
         "stamp": selectors.board_stamp(pipeline.pk),
         "lost_reasons": LostReason.objects.filter(is_archived=False),

@@ -45,6 +45,11 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1440, "height": 900}}
+
+
 @pytest.fixture
 def login(live_server):
     """Log a browser page in through the real login form."""

@@ -45,10 +45,14 @@ def drag(page: Page, source, target, *, offset_y: float | None = None):
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 12)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 5, box["y"] + 20, steps=4)
+    page.wait_for_timeout(250)  # the won/lost targets slide in once a drag starts
     target_box = target.bounding_box()
     y = target_box["y"] + (offset_y if offset_y is not None else target_box["height"] / 2)
     page.mouse.move(target_box["x"] + target_box["width"] / 2, y, steps=12)
+    # SortableJS ignores pointer moves while its swap animation runs: let it settle, nudge.
+    page.wait_for_timeout(250)
     page.mouse.move(target_box["x"] + target_box["width"] / 2, y + 2, steps=2)
+    page.wait_for_timeout(100)
     page.mouse.up()
 
 
@@ -91,7 +95,7 @@ def test_dragging_within_a_column_reorders_and_persists(page, login, rep, by_nam
         page,
         card(page, deals["Alpha"]),
         card(page, deals["Gamma"]),
-        offset_y=gamma_box["height"] - 4,
+        offset_y=gamma_box["height"] * 0.8,
     )
     wait_saved(page)
     page.reload()
