@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 from django import forms
 
 from accounts.models import User
 from crm.models import Contact, Organization
-from pipeline.models import Deal
-from pipeline.selectors import BoardFilters, owner_choices
+from pipeline.models import Activity, Deal
+from pipeline.selectors import BoardFilters, assignable_users, owner_choices
 from pipeline.services import LOST_REASON_MAX
 
 CLOSE_PERIODS = [
@@ -102,6 +105,11 @@ class DealQuickAddForm(forms.ModelForm):
             data["contact"] = Contact.objects.filter(pk=data["contact_id"]).first()
             if data["contact"] is None:
                 self.add_error("contact_name", "That contact no longer exists.")
+        # A name typed over a chosen record means a different (new) record; no name, none.
+        if data["organization"] and data.get("organization_name") != data["organization"].name:
+            data["organization"] = None
+        if data["contact"] and data.get("contact_name") != str(data["contact"]):
+            data["contact"] = None
         return data
 
     def clean_value(self):
@@ -109,3 +117,57 @@ class DealQuickAddForm(forms.ModelForm):
         if value is not None and value < 0:
             raise forms.ValidationError("A deal's value cannot be negative.")
         return value
+
+
+class DealEditForm(DealQuickAddForm):
+    """The deal page's edit form: the quick-add fields plus the owner."""
+
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    class Meta(DealQuickAddForm.Meta):
+        fields = [*DealQuickAddForm.Meta.fields, "owner"]
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = assignable_users(user)
+        instance_owner = self.instance.owner if self.instance.pk else None
+        if instance_owner is not None and instance_owner not in people:
+            people = [instance_owner, *people]  # keep the current owner selectable
+        self.fields["owner"].queryset = User.objects.filter(pk__in=[p.pk for p in people])
+        self.allowed_owner_ids = {p.pk for p in assignable_users(user)} | {
+            getattr(instance_owner, "pk", None)
+        }
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"]
+        if owner.pk not in self.allowed_owner_ids:
+            raise forms.ValidationError("You cannot give this deal to that person.")
+        return owner
+
+
+class ActivityForm(forms.Form):
+    """Plan an activity; the due time is read in the user's own time zone."""
+
+    kind = forms.ChoiceField(choices=Activity.Kind.choices)
+    subject = forms.CharField(max_length=200, strip=True)
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
+    notes = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["assignee"].queryset = User.objects.filter(
+            pk__in=[p.pk for p in assignable_users(user)]
+        )
+
+    def due_at(self):
+        """The due moment as an aware datetime in the user's time zone (09:00 if no time)."""
+        data = self.cleaned_data
+        zone = zoneinfo.ZoneInfo(self.user.time_zone or "UTC")
+        moment = dt.datetime.combine(data["due_date"], data["due_time"] or dt.time(9, 0))
+        return moment.replace(tzinfo=zone)

@@ -287,3 +287,63 @@ def stage_summaries(*, pipeline: Pipeline, user) -> list[Column]:
     return column_headers(
         user=user, pipeline=pipeline, filters=BoardFilters(owner="all"), stages=stages
     )
+
+
+def assignable_users(user: User) -> list[User]:
+    """Whom this user may make owner of a deal or assignee of an activity."""
+    if user.is_admin:
+        return list(User.objects.filter(is_active=True).order_by("first_name", "last_name"))
+    if user.is_manager and user.team_id:
+        people = User.objects.filter(is_active=True, team_id=user.team_id)
+        return list(people.order_by("first_name", "last_name"))
+    return [user]
+
+
+@dataclass
+class TimelineEntry:
+    """One line of a deal's history: a stage or status change, or an activity."""
+
+    at: dt.datetime
+    kind: str
+    change: object | None = None
+    activity: Activity | None = None
+    stay: dt.timedelta | None = None  # time spent in the stage this change left
+
+
+def _enters_stage(change) -> bool:
+    """Whether a history row starts a new stay in a stage (creation, a move, a reopening)."""
+    return change.kind == "created" or (
+        change.kind != "reorder"
+        and (change.from_stage_id != change.to_stage_id or change.kind == "reopened")
+    )
+
+
+def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelta]]:
+    """The deal's timeline (newest first) and the total time it spent in each stage.
+
+    Two queries whatever the length of the history: one for the stage changes, one for the
+    activities.
+    """
+    changes = deal.stage_changes.select_related("from_stage", "to_stage", "changed_by").order_by(
+        "changed_at", "id"
+    )
+    entries: list[TimelineEntry] = []
+    stays: dict[int, dt.timedelta] = defaultdict(dt.timedelta)
+    current_stage, entered_at = None, None
+    for change in changes:
+        stay = None
+        closes_stay = _enters_stage(change) or change.kind in {"won", "lost"}
+        if closes_stay and current_stage is not None and change.kind != "created":
+            stay = change.changed_at - entered_at
+            stays[current_stage] += stay
+            current_stage = None
+        if _enters_stage(change) and change.to_status == Deal.Status.OPEN:
+            current_stage, entered_at = change.to_stage_id, change.changed_at
+        entries.append(TimelineEntry(at=change.changed_at, kind="change", change=change, stay=stay))
+    if current_stage is not None and deal.status == Deal.Status.OPEN:
+        stays[current_stage] += timezone.now() - entered_at
+    for activity in deal.activities.select_related("assignee").order_by("due_at", "id"):
+        at = activity.done_at or activity.created_at
+        entries.append(TimelineEntry(at=at, kind="activity", activity=activity))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries, dict(stays)

@@ -18,7 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from crm.models import Contact, Organization
-from pipeline.models import Deal, Stage, StageChange
+from pipeline.models import Activity, Deal, Stage, StageChange
 
 # Gap between neighbouring cards of a column. A move takes the midpoint of its neighbours,
 # so about 20 moves into the very same slot fit before the column is renumbered once.
@@ -328,3 +328,111 @@ def deal_create(
             changed_at=now,
         )
     return deal
+
+
+DEAL_EDITABLE_FIELDS = (
+    "title",
+    "value",
+    "currency",
+    "expected_close_date",
+    "owner",
+    "organization",
+    "contact",
+)
+
+
+def deal_update(
+    *,
+    actor,
+    deal_id: int,
+    version: int,
+    organization_name: str = "",
+    contact_name: str = "",
+    **changes,
+) -> Deal:
+    """Edit a deal's own fields (not its stage, status or position: see ``deal_move``).
+
+    Version-checked like a move, so two people editing at once cannot overwrite each other.
+    A typed organization or contact name with no chosen record creates it.
+    """
+    unknown = set(changes) - set(DEAL_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidMove(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        deal = _locked_deal(actor=actor, deal_id=deal_id)
+        if deal.version != version:
+            raise StaleDeal(
+                f"“{deal.title}” was changed by someone else while you edited it. "
+                "Review the current values and save again.",
+                deal,
+            )
+        if changes.get("organization") is None and organization_name:
+            changes["organization"] = Organization.objects.create(
+                name=organization_name, owner=actor
+            )
+        if changes.get("contact") is None and contact_name:
+            first, _, last = contact_name.partition(" ")
+            changes["contact"] = Contact.objects.create(
+                first_name=first,
+                last_name=last,
+                organization=changes.get("organization"),
+                owner=actor,
+            )
+        for name, value in changes.items():
+            setattr(deal, name, value)
+        deal.version += 1
+        deal.save(update_fields=[*changes, "version", "updated_at"])
+    return deal
+
+
+def _touch_deal(deal_id: int | None) -> None:
+    """Mark a deal as changed so open boards pick up its new next step."""
+    if deal_id is not None:
+        Deal.objects.filter(pk=deal_id).update(updated_at=timezone.now())
+
+
+def activity_create(
+    *,
+    actor,
+    kind: str,
+    subject: str,
+    due_at,
+    assignee,
+    deal: Deal | None = None,
+    contact: Contact | None = None,
+    notes: str = "",
+) -> Activity:
+    if deal is None and contact is None:
+        raise InvalidMove("An activity belongs to a deal or a contact.")
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            kind=kind,
+            subject=subject,
+            due_at=due_at,
+            assignee=assignee,
+            deal=deal,
+            contact=contact if contact is not None else getattr(deal, "contact", None),
+            notes=notes,
+            created_by=actor,
+        )
+        _touch_deal(deal.pk if deal else None)
+    return activity
+
+
+def activity_complete(*, actor, activity_id: int) -> Activity:
+    """Mark an activity done. Completing it again changes nothing."""
+    with transaction.atomic():
+        activity = (
+            Activity.objects.visible_to(actor)
+            .select_for_update(of=("self",))
+            .filter(pk=activity_id)
+            .order_by()
+            .first()
+        )
+        if activity is None:
+            raise DealNotFound("This activity does not exist or is not yours.")
+        if activity.done_at is None:
+            activity.done_at = timezone.now()
+            activity.save(update_fields=["done_at"])
+            _touch_deal(activity.deal_id)
+    return activity

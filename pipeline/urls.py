@@ -20,4 +20,9 @@ urlpatterns = [
     path("pipelines/<int:pipeline_id>/lost/", deals.deals_lost, name="deals_lost"),
     path("deals/<int:deal_id>/", deals.deal_detail, name="deal_detail"),
     path("deals/<int:deal_id>/move", board.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/edit", deals.deal_edit, name="deal_edit"),
+    path("deals/<int:deal_id>/activities/new", deals.activity_add, name="activity_add"),
+    path(
+        "activities/<int:activity_id>/complete", deals.activity_complete, name="activity_complete"
+    ),
 ]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
 
@@ -122,11 +123,41 @@ def column_more(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) -> Ht
     return render(request, "pipeline/board.html#more_cards", context)
 
 
+def _back(request: HtmxHttpRequest, deal_id: int) -> str:
+    """Where a plain form post returns to: a safe ``next`` or the deal's page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("deal_detail", args=[deal_id])
+
+
+def _page_move(request: HtmxHttpRequest, deal_id: int, data: dict) -> HttpResponse:
+    """The same move from a plain form (deal page, lost list): message and redirect."""
+    try:
+        result = services.deal_move(
+            actor=request.user,
+            deal_id=deal_id,
+            version=data["version"],
+            stage_id=data["stage"],
+            outcome=data["outcome"] or None,
+            lost_reason=data["lost_reason"],
+        )
+    except services.DealNotFound as error:
+        raise Http404(str(error)) from error
+    except services.DealError as error:
+        messages.error(request, str(error))
+        return redirect(_back(request, deal_id))
+    deal = result.deal
+    if deal.status == Deal.Status.LOST:
+        messages.success(request, f"“{deal.title}” marked as lost.")
+    elif result.changed:
+        status = " (won)" if deal.status == Deal.Status.WON else ""
+        messages.success(request, f"“{deal.title}” is now in {deal.stage.name}{status}.")
+    return redirect(_back(request, deal_id))
+
+
 def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> HttpResponse:
     deal = result.deal
-    if not request.htmx:
-        messages.success(request, f"“{deal.title}” is now in {deal.stage.name}.")
-        return redirect(request.POST.get("next") or reverse("deal_detail", args=[deal.pk]))
     if request.POST.get("context") != "board":
         return HttpResponseClientRefresh()
     filters = _filters(request, request.POST) or selectors.BoardFilters()
@@ -162,11 +193,17 @@ def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> Htt
 @require_POST
 def deal_move(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     form = MoveForm(request.POST)
+    if not form.is_valid() and not request.htmx:
+        get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_id)
+        messages.error(request, form_errors_text(form))
+        return redirect(_back(request, deal_id))
     if not form.is_valid():
         return announce(
             HttpResponseBadRequest(form_errors_text(form)), form_errors_text(form), "error"
         )
     data = form.cleaned_data
+    if not request.htmx:
+        return _page_move(request, deal_id, data)
     try:
         result = services.deal_move(
             actor=request.user,
