@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -154,15 +155,44 @@ class Column:
         return self.count > len(self.cards)
 
 
+CARD_FIELDS = (
+    "title",
+    "value",
+    "currency",
+    "stage_id",
+    "pipeline_id",
+    "position",
+    "status",
+    "closed_at",
+    "expected_close_date",
+    "stage_entered_at",
+    "version",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "organization__name",
+    "contact__first_name",
+    "contact__last_name",
+    "stage__name",
+    "stage__rotting_days",
+    "stage__is_won",
+    "stage__probability",
+)
+
+
 def with_card_details(deals: QuerySet[Deal]) -> QuerySet[Deal]:
     """Everything a card shows, in the same query as the cards."""
     next_activity = Activity.objects.filter(deal=OuterRef("pk"), done_at__isnull=True).order_by(
         "due_at", "id"
     )
-    return deals.select_related("owner", "organization", "contact", "stage").annotate(
-        next_activity_at=Subquery(next_activity.values("due_at")[:1]),
-        next_activity_subject=Subquery(next_activity.values("subject")[:1]),
-        next_activity_kind=Subquery(next_activity.values("kind")[:1]),
+    return (
+        deals.select_related("owner", "organization", "contact", "stage")
+        .only(*CARD_FIELDS)
+        .annotate(
+            next_activity_at=Subquery(next_activity.values("due_at")[:1]),
+            next_activity_subject=Subquery(next_activity.values("subject")[:1]),
+            next_activity_kind=Subquery(next_activity.values("kind")[:1]),
+        )
     )
 
 
@@ -194,17 +224,12 @@ def board_columns(
     stages = board_stages(pipeline) if stages is None else stages
     deals = filtered_deals(user=user, pipeline=pipeline, filters=filters, stages=stages)
     counts, totals = column_totals(deals)
-    ranked = (
-        with_card_details(deals)
-        .annotate(
-            column_rank=Window(RowNumber(), partition_by="stage_id", order_by=["position", "id"])
-        )
-        .filter(column_rank__lte=per_column)
-        .order_by("stage_id", "position", "id")
-    )
+    ids = _first_card_ids(deals, stages, per_column)
     cards: dict[int, list[Deal]] = defaultdict(list)
-    for card in ranked:
-        cards[card.stage_id].append(card)
+    if ids:
+        rows = with_card_details(Deal.objects.filter(pk__in=ids)).order_by("position", "id")
+        for card in rows:
+            cards[card.stage_id].append(card)
     return [
         Column(
             stage=stage,
@@ -214,6 +239,30 @@ def board_columns(
         )
         for stage in stages
     ]
+
+
+def _first_card_ids(deals: QuerySet[Deal], stages: list[Stage], per_column: int) -> list[int]:
+    """The ids of the first cards of every column, in one query.
+
+    On PostgreSQL each column is its own ``ORDER BY position LIMIT n`` branch of a UNION ALL,
+    so every branch reads the board index and stops after n rows, however many deals exist.
+    Backends that cannot order inside a compound query rank with a window function instead.
+    """
+    if not stages:
+        return []
+    plain = deals.order_by()
+    if connection.features.supports_slicing_ordering_in_compound:
+        branches = [
+            plain.filter(stage_id=stage.pk)
+            .order_by("position", "id")
+            .values_list("pk", flat=True)[:per_column]
+            for stage in stages
+        ]
+        return list(branches[0].union(*branches[1:], all=True))
+    ranked = plain.annotate(
+        column_rank=Window(RowNumber(), partition_by="stage_id", order_by=["position", "id"])
+    ).filter(column_rank__lte=per_column)
+    return list(ranked.values_list("pk", flat=True))
 
 
 def column_headers(

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django import template
 from django.utils import timezone
 
-from pipeline import selectors
+from pipeline import cards, selectors
 
 register = template.Library()
 
@@ -56,3 +56,14 @@ def query(params: dict, **extra) -> str:
     """A query string from the board's filters plus extra parameters."""
     merged = {**(params or {}), **{k: v for k, v in extra.items() if v is not None}}
     return urlencode(merged)
+
+
+@register.filter
+def card_html(deal):
+    """One board card (see ``pipeline.cards`` for why it is built in Python)."""
+    return cards.render_card(deal)
+
+
+@register.filter
+def cards_html(deals):
+    return cards.render_cards(deals)

@@ -32,15 +32,24 @@ def _filters(request: HtmxHttpRequest, data: QueryDict) -> selectors.BoardFilter
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    pipeline = selectors.default_pipeline()
-    if pipeline is None:
+    pipelines = selectors.active_pipelines()
+    if not pipelines:
         return render(request, "pipeline/board.html", {"pipeline": None, "columns": []})
-    return board(request, pipeline.pk)
+    return _board_page(request, pipelines[0], pipelines)
 
 
 @require_GET
 def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
-    pipeline = _pipeline_or_404(pipeline_id)
+    pipelines = selectors.active_pipelines()
+    pipeline = next((p for p in pipelines if p.pk == pipeline_id), None)
+    if pipeline is None:
+        raise Http404("No such pipeline.")
+    return _board_page(request, pipeline, pipelines)
+
+
+def _board_page(
+    request: HtmxHttpRequest, pipeline: Pipeline, pipelines: list[Pipeline]
+) -> HttpResponse:
     form = BoardFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return HttpResponseBadRequest(
@@ -53,7 +62,7 @@ def board(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     )
     context = {
         "pipeline": pipeline,
-        "pipelines": selectors.active_pipelines(),
+        "pipelines": pipelines,
         "columns": columns,
         "stages": stages,
         "won_stage": next((stage for stage in stages if stage.is_won), None),
