@@ -125,7 +125,8 @@ def render_card(deal: Deal, *, now: dt.datetime | None = None) -> SafeString:
         f'data-stage-id="{deal.stage_id}" tabindex="0" aria-labelledby="deal-title-{pk}" '
         f'aria-describedby="deal-summary-{pk}"><div class="card-top">'
         f'<a class="card-title" id="deal-title-{pk}" '
-        f'href="{_url_template("deal_detail").format(pk)}">{title}</a><span class="avatar avatar-small" title="Owner: {owner}" aria-hidden="true">'
+        f'href="{_url_template("deal_detail").format(pk)}">{title}</a>'
+        f'<span class="avatar avatar-small" title="Owner: {owner}" aria-hidden="true">'
         f"{escape(deal.owner.initials)}</span></div>"
         f'<div class="card-summary" id="deal-summary-{pk}"><p class="card-party">{party}</p>'
         f'<p class="card-figures"><span class="card-value num">'
