@@ -8,12 +8,13 @@ headers, one window query for the first cards of every column.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, Max, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -83,7 +84,7 @@ def filtered_deals(
     won_stage_ids = [stage.pk for stage in stages if stage.is_won]
     deals = (
         Deal.objects.visible_to(user)
-        .filter(pipeline=pipeline, stage__in=stages)
+        .filter(pipeline=pipeline, stage__in=stages, status__in=[Deal.Status.OPEN, Deal.Status.WON])
         .filter(Q(status=Deal.Status.OPEN) | Q(status=Deal.Status.WON, stage_id__in=won_stage_ids))
     )
     owner = filters.owner or default_owner_scope(user)
@@ -180,20 +181,30 @@ CARD_FIELDS = (
 )
 
 
-def with_card_details(deals: QuerySet[Deal]) -> QuerySet[Deal]:
-    """Everything a card shows, in the same query as the cards."""
-    next_activity = Activity.objects.filter(deal=OuterRef("pk"), done_at__isnull=True).order_by(
-        "due_at", "id"
+def load_cards(deals: QuerySet[Deal]) -> list[Deal]:
+    """Evaluate deals as board cards: the columns a card shows, plus each next step.
+
+    Two queries however many cards: the cards, then the first planned activity of each
+    (``DISTINCT ON`` over the per-deal activity index on PostgreSQL).
+    """
+    cards = list(
+        deals.select_related("owner", "organization", "contact", "stage").only(*CARD_FIELDS)
     )
-    return (
-        deals.select_related("owner", "organization", "contact", "stage")
-        .only(*CARD_FIELDS)
-        .annotate(
-            next_activity_at=Subquery(next_activity.values("due_at")[:1]),
-            next_activity_subject=Subquery(next_activity.values("subject")[:1]),
-            next_activity_kind=Subquery(next_activity.values("kind")[:1]),
-        )
+    if not cards:
+        return cards
+    planned = (
+        Activity.objects.filter(deal_id__in=[card.pk for card in cards], done_at__isnull=True)
+        .order_by("deal_id", "due_at", "id")
+        .values_list("deal_id", "due_at", "subject")
     )
+    if connection.vendor == "postgresql":
+        planned = planned.distinct("deal_id")
+    first: dict[int, tuple] = {}
+    for deal_id, due_at, subject in planned:
+        first.setdefault(deal_id, (due_at, subject))
+    for card in cards:
+        card.next_activity_at, card.next_activity_subject = first.get(card.pk, (None, ""))
+    return cards
 
 
 def column_totals(deals: QuerySet[Deal]) -> tuple[dict[int, int], dict[int, dict[str, Decimal]]]:
@@ -227,8 +238,7 @@ def board_columns(
     ids = _first_card_ids(deals, stages, per_column)
     cards: dict[int, list[Deal]] = defaultdict(list)
     if ids:
-        rows = with_card_details(Deal.objects.filter(pk__in=ids)).order_by("position", "id")
-        for card in rows:
+        for card in load_cards(Deal.objects.filter(pk__in=ids).order_by("position", "id")):
             cards[card.stage_id].append(card)
     return [
         Column(
@@ -290,8 +300,8 @@ def more_cards(
     """The next cards of one column after (position, id), and whether more follow."""
     position, pk = after
     deals = filtered_deals(user=user, pipeline=pipeline, filters=filters, stages=stages)
-    page = list(
-        with_card_details(deals.filter(stage=stage))
+    page = load_cards(
+        deals.filter(stage=stage)
         .filter(Q(position__gt=position) | Q(position=position, id__gt=pk))
         .order_by("position", "id")[: limit + 1]
     )
@@ -299,7 +309,8 @@ def more_cards(
 
 
 def board_card(*, user: User, deal_id: int) -> Deal | None:
-    return with_card_details(Deal.objects.visible_to(user).filter(pk=deal_id)).first()
+    cards = load_cards(Deal.objects.visible_to(user).filter(pk=deal_id))
+    return cards[0] if cards else None
 
 
 def board_stamp(pipeline_id: int) -> str:
@@ -311,6 +322,33 @@ def board_stamp(pipeline_id: int) -> str:
         "newest"
     ]
     return f"{newest.timestamp():.6f}" if newest else "0"
+
+
+def board_cache_key(
+    *, user: User, pipeline: Pipeline, filters: BoardFilters, stages: list[Stage], stamp: str
+) -> str:
+    """Everything the rendered columns depend on, as a cache key.
+
+    The viewer counts only through what they may see (everything, a team, or themselves) and
+    their filters; the stamp covers every deal change; the stage list covers renames and
+    reordering; the hour covers relative texts such as "3 days in stage".
+    """
+    owner = filters.owner or default_owner_scope(user)
+    if user.is_admin:
+        scope = "all"
+    elif user.is_manager and user.team_id:
+        scope = f"team{user.team_id}"
+    else:
+        scope = f"user{user.pk}"
+    if owner in {"me", "team"}:
+        scope += f":{owner}{user.pk if owner == 'me' else user.team_id}"
+    stage_part = ",".join(
+        f"{s.pk}.{s.position}.{s.probability}.{s.rotting_days}.{int(s.is_won)}.{s.name}"
+        for s in stages
+    )
+    hour = timezone.now().strftime("%Y%m%d%H")
+    raw = f"{pipeline.pk}|{stamp}|{scope}|{sorted(filters.as_query().items())}|{stage_part}|{hour}"
+    return "board:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def position_in_column(*, user: User, deal: Deal) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 """Named personas shared by the whole suite."""
 
 import pytest
+from django.core.cache import cache
 
 from accounts.models import User
 from pipeline.defaults import create_default_lost_reasons, create_default_pipeline
@@ -47,6 +48,14 @@ def admin(db):
     return UserFactory(
         username="ada", first_name="Ada", last_name="Admin", team=None, role=User.Role.ADMIN
     )
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rendered boards are cached; every test starts without another test's cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

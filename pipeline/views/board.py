@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
 
@@ -14,6 +17,10 @@ from crm.http import HtmxHttpRequest, form_errors_text
 from pipeline import selectors, services
 from pipeline.forms import BoardFilterForm, DealQuickAddForm, MoveForm
 from pipeline.models import Deal, LostReason, Pipeline, Stage
+
+# Rendered columns are cached per viewer scope, filters and board stamp: any change to a deal
+# of the pipeline gives a new stamp, so the cache never shows a board older than its data.
+BOARD_CACHE_SECONDS = 600
 
 
 def announce(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
@@ -57,25 +64,45 @@ def _board_page(
         )
     filters = form.filters()
     stages = selectors.board_stages(pipeline)
-    columns = selectors.board_columns(
-        user=request.user, pipeline=pipeline, filters=filters, stages=stages
-    )
+    stamp = selectors.board_stamp(pipeline.pk)
     context = {
         "pipeline": pipeline,
         "pipelines": pipelines,
-        "columns": columns,
+        "columns_html": _columns_html(request, pipeline, filters, stages, stamp),
         "stages": stages,
         "won_stage": next((stage for stage in stages if stage.is_won), None),
         "filters": filters,
         "filter_form": form,
         "owner_scope": filters.owner or selectors.default_owner_scope(request.user),
         "filter_query": filters.as_query(),
-        "stamp": selectors.board_stamp(pipeline.pk),
+        "stamp": stamp,
         "lost_reasons": LostReason.objects.filter(is_archived=False),
     }
     if request.htmx and request.htmx.target == "board-columns":
-        return render(request, "pipeline/board.html#columns", context)
+        return render(request, "pipeline/board.html#columns_update", context)
     return render(request, "pipeline/board.html", context)
+
+
+def _columns_html(
+    request: HtmxHttpRequest,
+    pipeline: Pipeline,
+    filters: selectors.BoardFilters,
+    stages: list[Stage],
+    stamp: str,
+) -> str:
+    """The rendered columns, from the cache while nothing on the board has changed."""
+    key = selectors.board_cache_key(
+        user=request.user, pipeline=pipeline, filters=filters, stages=stages, stamp=stamp
+    )
+    html = cache.get(key)
+    if html is None:
+        columns = selectors.board_columns(
+            user=request.user, pipeline=pipeline, filters=filters, stages=stages
+        )
+        context = {"pipeline": pipeline, "columns": columns, "filter_query": filters.as_query()}
+        html = render_to_string("pipeline/board.html#columns", context, request)
+        cache.set(key, html, timeout=BOARD_CACHE_SECONDS)
+    return mark_safe(html)
 
 
 @require_GET
@@ -91,13 +118,11 @@ def board_changes(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     stages = selectors.board_stages(pipeline)
     context = {
         "pipeline": pipeline,
-        "columns": selectors.board_columns(
-            user=request.user, pipeline=pipeline, filters=filters, stages=stages
-        ),
+        "columns_html": _columns_html(request, pipeline, filters, stages, stamp),
         "stamp": stamp,
         "filter_query": filters.as_query(),
     }
-    return render(request, "pipeline/board.html#columns", context)
+    return render(request, "pipeline/board.html#columns_update", context)
 
 
 @require_GET

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import Organization
 from pipeline.models import Deal, StageChange
 from pipeline.selectors import CARDS_PER_COLUMN
-from pipeline.services import deal_create
+from pipeline.services import activity_create, deal_create, deal_move
 from tests.factories import ActivityFactory, DealFactory, OrganizationFactory, UserFactory
 from tests.queries import count_statements
 
@@ -102,9 +102,31 @@ def test_a_card_shows_value_owner_close_date_days_in_stage_and_next_step(rep_cli
     assert "4 days in stage" in html
     assert "No next step planned" in html
     assert rep.initials in html
-    ActivityFactory(deal=deal, subject="Send revised quote")
+    activity_create(
+        actor=rep,
+        deal=deal,
+        kind="email",
+        subject="Send revised quote",
+        due_at=timezone.now() + dt.timedelta(days=1),
+        assignee=rep,
+    )
     html = rep_client.get("/").content.decode()
     assert "Send revised quote" in html
+
+
+def test_a_cached_board_still_shows_a_renamed_stage_and_another_users_move(
+    client, rep, manager, by_name
+):
+    deal = deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
+    client.force_login(manager)
+    client.get("/")
+    by_name["Proposal"].name = "Offer sent"
+    by_name["Proposal"].save()
+    assert "Offer sent" in client.get("/").content.decode()
+    deal_move(actor=rep, deal_id=deal.pk, version=deal.version, stage_id=by_name["Closing"].pk)
+    html = client.get("/").content.decode()
+    closing = html[html.index(f'id="cards-{by_name["Closing"].pk}"') :]
+    assert f'data-deal-id="{deal.pk}"' in closing[: closing.index("</ol>")]
 
 
 def test_a_deal_past_its_stage_rotting_days_is_marked_with_text_not_only_colour(
@@ -496,8 +518,6 @@ def test_a_change_by_someone_else_makes_the_poll_return_fresh_columns(
     html = client.get("/").content.decode()
     stamp = re.search(r"stamp=([0-9.]+)", html).group(1)
     deal.refresh_from_db()
-    from pipeline.services import deal_move
-
     deal_move(actor=manager, deal_id=deal.pk, version=deal.version, stage_id=by_name["Proposal"].pk)
     response = client.get(
         reverse("board_changes", args=[default_pipeline.pk]), {"stamp": stamp}, **HTMX
