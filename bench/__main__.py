@@ -60,16 +60,17 @@ def timed(fn, repeat: int, setup=None) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    setup = setup or (lambda: None)
+    setup()
     fn()  # warm caches and connections
+    setup()
     with CaptureQueriesContext(connection) as captured:
         fn()
-    statements = [
-        q
-        for q in captured.captured_queries
-        if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))
-    ]
+    control = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
+    statements = [q for q in captured.captured_queries if not q["sql"].upper().startswith(control)]
     samples = []
     for _ in range(repeat):
+        setup()
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)

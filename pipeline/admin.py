@@ -6,6 +6,19 @@ from django.contrib import admin
 from pipeline.models import Activity, Deal, LostReason, Notification, Pipeline, Stage, StageChange
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History and deals are inspected here, never edited (see the module docstring)."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class StageInline(admin.TabularInline):
     model = Stage
     extra = 0
@@ -25,35 +38,17 @@ class LostReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(ReadOnlyAdmin):
     list_display = ("title", "stage", "status", "owner", "value", "currency")
     list_filter = ("pipeline", "status")
     search_fields = ("title",)
     list_select_related = ("stage", "owner")
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StageChange)
-class StageChangeAdmin(admin.ModelAdmin):
+class StageChangeAdmin(ReadOnlyAdmin):
     list_display = ("deal", "kind", "from_stage", "to_stage", "changed_by", "changed_at")
     list_select_related = ("deal", "from_stage", "to_stage", "changed_by")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Activity)

@@ -59,19 +59,24 @@ class MoveResult:
         return self.change is not None
 
 
+def _locked(queryset, pk: int, missing: str):
+    """The row ``pk`` of a visibility-filtered queryset, locked for this transaction.
+
+    No joins are selected: when the lock waits for a concurrent change, PostgreSQL re-checks
+    the row against the *old* joined rows, and a moved deal would wrongly look missing.
+    """
+    row = queryset.select_for_update(of=("self",)).filter(pk=pk).order_by().first()
+    if row is None:
+        raise DealNotFound(missing)
+    return row
+
+
 def _locked_deal(*, actor, deal_id: int) -> Deal:
-    # No joins to stage here: when the lock waits for a concurrent move, PostgreSQL re-checks
-    # the row against the *old* joined stage, and the deal would wrongly look missing.
-    deal = (
-        Deal.objects.visible_to(actor)
-        .select_for_update(of=("self",))
-        .filter(pk=deal_id)
-        .order_by()
-        .first()
+    return _locked(
+        Deal.objects.visible_to(actor),
+        deal_id,
+        "This deal does not exist or is not yours to change.",
     )
-    if deal is None:
-        raise DealNotFound("This deal does not exist or is not yours to change.")
-    return deal
 
 
 def _column_position(
@@ -422,15 +427,11 @@ def activity_create(
 def activity_complete(*, actor, activity_id: int) -> Activity:
     """Mark an activity done. Completing it again changes nothing."""
     with transaction.atomic():
-        activity = (
-            Activity.objects.visible_to(actor)
-            .select_for_update(of=("self",))
-            .filter(pk=activity_id)
-            .order_by()
-            .first()
+        activity = _locked(
+            Activity.objects.visible_to(actor),
+            activity_id,
+            "This activity does not exist or is not yours.",
         )
-        if activity is None:
-            raise DealNotFound("This activity does not exist or is not yours.")
         if activity.done_at is None:
             activity.done_at = timezone.now()
             activity.save(update_fields=["done_at"])

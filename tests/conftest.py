@@ -77,3 +77,9 @@ def default_pipeline(db):
 @pytest.fixture
 def stages(default_pipeline):
     return list(default_pipeline.stages.order_by("position"))
+
+
+@pytest.fixture
+def by_name(stages):
+    """The default pipeline's stages by name."""
+    return {stage.name: stage for stage in stages}

@@ -30,16 +30,7 @@ def relative_day(day: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(day, dt.datetime):
         day = timezone.localtime(day).date()
-    delta = (day - timezone.localdate()).days
-    if delta == 0:
-        return "today"
-    if delta == 1:
-        return "tomorrow"
-    if delta == -1:
-        return "yesterday"
-    if delta > 0:
-        return f"in {delta} days" if delta < 60 else day.strftime("%-d %b %Y")
-    return f"{-delta} days ago" if delta > -60 else day.strftime("%-d %b %Y")
+    return cards.relative_day(day, timezone.localdate())
 
 
 @register.filter

@@ -190,17 +190,24 @@ def _page_move(request: HtmxHttpRequest, deal_id: int, data: dict) -> HttpRespon
     return redirect(_back(request, deal_id))
 
 
-def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> HttpResponse:
-    deal = result.deal
-    if request.POST.get("context") != "board":
-        return HttpResponseClientRefresh()
+def _touched_headers(
+    request: HtmxHttpRequest, pipeline: Pipeline, stage_ids: set[int]
+) -> tuple[selectors.BoardFilters, list[selectors.Column]]:
+    """Fresh headers of the columns a change touched, under the board's current filters."""
     filters = _filters(request, request.POST) or selectors.BoardFilters()
-    pipeline = deal.pipeline
     stages = selectors.board_stages(pipeline)
     headers = selectors.column_headers(
         user=request.user, pipeline=pipeline, filters=filters, stages=stages
     )
-    touched = {result.from_stage.pk, deal.stage_id}
+    return filters, [column for column in headers if column.stage.pk in stage_ids]
+
+
+def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> HttpResponse:
+    deal = result.deal
+    if request.POST.get("context") != "board":
+        return HttpResponseClientRefresh()
+    pipeline = deal.pipeline
+    filters, headers = _touched_headers(request, pipeline, {result.from_stage.pk, deal.stage_id})
     on_board = deal.status == Deal.Status.OPEN or deal.stage.is_won
     card = selectors.board_card(user=request.user, deal_id=deal.pk) if on_board else None
     if deal.status == Deal.Status.LOST:
@@ -215,12 +222,11 @@ def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> Htt
         message = f"“{deal.title}” is already there."
     context = {
         "card": card,
-        "stages": stages,
-        "headers": [column for column in headers if column.stage.pk in touched],
+        "headers": headers,
         "filter_query": filters.as_query(),
         "pipeline": pipeline,
     }
-    response = render(request, "pipeline/board.html#move_result", context)
+    response = render(request, "pipeline/board.html#card_result", context)
     return announce(response, message)
 
 
@@ -285,16 +291,11 @@ def deal_quick_add(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) ->
         contact_name=data["contact_name"],
         expected_close_date=data["expected_close_date"],
     )
-    filters = _filters(request, request.POST) or selectors.BoardFilters()
-    stages = selectors.board_stages(pipeline)
-    headers = selectors.column_headers(
-        user=request.user, pipeline=pipeline, filters=filters, stages=stages
-    )
+    filters, headers = _touched_headers(request, pipeline, {stage.pk})
     context |= {
         "card": selectors.board_card(user=request.user, deal_id=deal.pk),
-        "headers": [column for column in headers if column.stage.pk == stage.pk],
-        "stages": stages,
+        "headers": headers,
         "filter_query": filters.as_query(),
     }
-    response = render(request, "pipeline/board.html#quick_add_result", context)
+    response = render(request, "pipeline/board.html#card_result", context)
     return announce(response, f"“{deal.title}” added to {stage.name}.")

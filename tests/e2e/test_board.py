@@ -13,11 +13,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def by_name(stages):
-    return {stage.name: stage for stage in stages}
-
-
-@pytest.fixture
 def deals(rep, by_name):
     qualify = by_name["Qualify"]
     return {

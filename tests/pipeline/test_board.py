@@ -21,11 +21,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def by_name(stages):
-    return {stage.name: stage for stage in stages}
-
-
-@pytest.fixture
 def rep_client(client, rep):
     client.force_login(rep)
     return client

@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def by_name(stages):
-    return {stage.name: stage for stage in stages}
-
-
-@pytest.fixture
 def deal(rep, by_name):
     return deal_create(
         actor=rep, title="Acme renewal", stage=by_name["Qualify"], value=Decimal(5000)
