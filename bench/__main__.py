@@ -125,10 +125,17 @@ def measure_size(label: str, args) -> dict:
     client.force_login(admin)
     manager_client = Client()
     manager_client.force_login(manager)
-    # Cold: the rendered columns are not cached (first view after any change to the board).
-    results["board_admin_cold"] = timed(lambda: client.get("/"), args.repeat, setup=cache.clear)
+    # Cold: the first view after someone changed a deal, so the cached columns do not apply.
+    touched = Deal.objects.filter(pipeline=pipeline, status="open").order_by("id").first()
+
+    def someone_changed_a_deal():
+        Deal.objects.filter(pk=touched.pk).update(updated_at=timezone.now())
+
+    results["board_admin_cold"] = timed(
+        lambda: client.get("/"), args.repeat, setup=someone_changed_a_deal
+    )
     results["board_manager_cold"] = timed(
-        lambda: manager_client.get("/"), args.repeat, setup=cache.clear
+        lambda: manager_client.get("/"), args.repeat, setup=someone_changed_a_deal
     )
     # Warm: nothing changed since the last view, as for most views of a busy board.
     results["board_admin"] = timed(lambda: client.get("/"), args.repeat)
