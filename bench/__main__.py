@@ -95,10 +95,10 @@ WHERE s.pipeline_id = %s AND NOT s.is_archived
 
 
 def measure_size(label: str, args) -> dict:
-    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
+    from django.utils import timezone
 
     from accounts.models import User
     from pipeline.models import Deal, StageChange
