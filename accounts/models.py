@@ -64,3 +64,27 @@ class User(AbstractUser):
     def initials(self) -> str:
         parts = [self.first_name[:1], self.last_name[:1]]
         return ("".join(parts) or self.username[:2]).upper()
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when: sensitive configuration and ownership changes.
+
+    ``scope`` groups entries for the page that shows them (for example "pipeline:3"), and
+    ``changes`` keeps the values before and after.
+    """
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    scope = models.CharField(max_length=60, db_index=True)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return self.summary
