@@ -8,6 +8,8 @@ def navigation(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = [("Pipeline", reverse("home"))]
+    if getattr(user, "is_admin", False):
+        items.append(("Settings", reverse("settings_pipelines")))
     if user.is_staff:
         items.append(("Django admin", reverse("admin:index")))
     path = request.path

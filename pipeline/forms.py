@@ -9,7 +9,8 @@ from django import forms
 
 from accounts.models import User
 from crm.models import Contact, Organization
-from pipeline.models import Activity, Deal
+from pipeline.defaults import PIPELINE_TEMPLATES
+from pipeline.models import Activity, Deal, Stage
 from pipeline.selectors import BoardFilters, assignable_users, owner_choices
 from pipeline.services import LOST_REASON_MAX
 
@@ -60,6 +61,7 @@ class MoveForm(forms.Form):
     lost_reason_choice = forms.CharField(required=False, max_length=100)
     above = forms.IntegerField(required=False, min_value=1)
     below = forms.IntegerField(required=False, min_value=1)
+    other_pipeline = forms.BooleanField(required=False)
 
     def clean(self):
         data = super().clean()
@@ -171,3 +173,46 @@ class ActivityForm(forms.Form):
         zone = zoneinfo.ZoneInfo(self.user.time_zone or "UTC")
         moment = dt.datetime.combine(data["due_date"], data["due_time"] or dt.time(9, 0))
         return moment.replace(tzinfo=zone)
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True)
+    template = forms.ChoiceField(
+        choices=[(key, label) for key, (label, _stages) in PIPELINE_TEMPLATES.items()],
+        initial="six_stage",
+        required=False,
+    )
+
+    def clean_template(self) -> str:
+        return self.cleaned_data.get("template") or "six_stage"
+
+
+class StageForm(forms.ModelForm):
+    """A stage's own fields, as the settings page edits them."""
+
+    probability = forms.IntegerField(min_value=0, max_value=100)
+    rotting_days = forms.IntegerField(required=False, min_value=1, max_value=3650)
+
+    class Meta:
+        model = Stage
+        fields = ["name", "probability", "rotting_days", "description", "goal", "is_won"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "goal": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def validate_unique(self):
+        """Name clashes are checked by the service, with a message for the field."""
+
+
+class StageAddForm(forms.Form):
+    name = forms.CharField(max_length=60, strip=True)
+    position = forms.IntegerField(required=False, min_value=0)
+    probability = forms.IntegerField(min_value=0, max_value=100, initial=20)
+    rotting_days = forms.IntegerField(required=False, min_value=1, max_value=3650, initial=14)
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    goal = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -376,22 +376,29 @@ def stage_summaries(*, pipeline: Pipeline, user) -> list[Column]:
     )
 
 
-def assignable_users(user: User) -> list[User]:
-    """Whom this user may make owner of a deal or assignee of an activity."""
+def assignable_people(user: User) -> QuerySet[User]:
+    """Whom this user may make owner of a deal or assignee of an activity.
+
+    Reps themselves, managers the active members of their team, admins any active user.
+    """
+    people = User.objects.filter(is_active=True)
     if user.is_admin:
-        return list(User.objects.filter(is_active=True).order_by("first_name", "last_name"))
+        return people
     if user.is_manager and user.team_id:
-        people = User.objects.filter(is_active=True, team_id=user.team_id)
-        return list(people.order_by("first_name", "last_name"))
-    return [user]
+        return people.filter(team_id=user.team_id)
+    return people.filter(pk=user.pk)
+
+
+def assignable_users(user: User) -> list[User]:
+    return list(assignable_people(user).order_by("first_name", "last_name", "username"))
 
 
 @dataclass
 class TimelineEntry:
-    """One line of a deal's history: a stage or status change, or an activity."""
+    """One line of a deal's history: a stage or status change, or an activity planned or done."""
 
     at: dt.datetime
-    kind: str
+    kind: str  # "change", "planned" or "done"
     change: object | None = None
     activity: Activity | None = None
     stay: dt.timedelta | None = None  # time spent in the stage this change left
@@ -430,7 +437,18 @@ def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelt
     if current_stage is not None and deal.status == Deal.Status.OPEN:
         stays[current_stage] += timezone.now() - entered_at
     for activity in deal.activities.select_related("assignee").order_by("due_at", "id"):
-        at = activity.done_at or activity.created_at
-        entries.append(TimelineEntry(at=at, kind="activity", activity=activity))
+        entries.append(TimelineEntry(at=activity.created_at, kind="planned", activity=activity))
+        if activity.done_at:
+            entries.append(TimelineEntry(at=activity.done_at, kind="done", activity=activity))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries, dict(stays)
+
+
+def closed_deals(*, user: User, pipeline: Pipeline, status: str) -> QuerySet[Deal]:
+    """Won or lost deals of a pipeline that the user may see, most recently closed first."""
+    return (
+        Deal.objects.visible_to(user)
+        .filter(pipeline=pipeline, status=status)
+        .select_related("stage", "owner", "organization")
+        .order_by("-closed_at", "-id")
+    )

@@ -8,6 +8,7 @@ transaction, and raises a ``DealError`` subclass (never a half-written change) o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from crm.models import Contact, Organization
+from pipeline import selectors
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange
 
@@ -359,6 +361,40 @@ DEAL_EDITABLE_FIELDS = (
     "organization",
     "contact",
 )
+TITLE_MAX = 200
+
+
+class InvalidDeal(DealError):
+    """Edited values the rules refuse; ``errors`` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+def _deal_field_errors(changes: dict) -> dict[str, str]:
+    """What is wrong with edited values, by field (normalises the title in place)."""
+    errors = {}
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()
+        if not changes["title"]:
+            errors["title"] = "Give the deal a title."
+        elif len(changes["title"]) > TITLE_MAX:
+            errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+    if "value" in changes and (changes["value"] is None or changes["value"] < 0):
+        errors["value"] = "A deal's value cannot be negative."
+    if "currency" in changes and not re.fullmatch(r"[A-Z]{3}", changes["currency"] or ""):
+        errors["currency"] = "Use a three-letter currency code such as EUR."
+    return errors
+
+
+def _may_assign(*, actor, person, keep=None) -> bool:
+    """Whether ``actor`` may make ``person`` owner or assignee (keeping ``keep`` is fine)."""
+    if person is None:
+        return False
+    if keep is not None and person.pk == keep:
+        return True
+    return selectors.assignable_people(actor).filter(pk=person.pk).exists()
 
 
 def deal_update(
@@ -373,19 +409,29 @@ def deal_update(
     """Edit a deal's own fields (not its stage, status or position: see ``deal_move``).
 
     Version-checked like a move, so two people editing at once cannot overwrite each other.
-    A typed organization or contact name with no chosen record creates it.
+    Raises ``InvalidDeal`` for bad values (empty title, negative value, a currency that is
+    not an ISO code, an owner the actor may not choose). A typed organization or contact
+    name with no chosen record creates it.
     """
     unknown = set(changes) - set(DEAL_EDITABLE_FIELDS)
     if unknown:
         raise InvalidMove(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    errors = _deal_field_errors(changes)
+    if errors:
+        raise InvalidDeal(errors)
     with transaction.atomic():
         deal = _locked_deal(actor=actor, deal_id=deal_id)
         if deal.version != version:
             raise StaleDeal(
                 f"“{deal.title}” was changed by someone else while you edited it. "
-                "Review the current values and save again.",
+                "The page now shows the current values; your edits are still in the form, "
+                "save again to apply them.",
                 deal,
             )
+        if "owner" in changes and not _may_assign(
+            actor=actor, person=changes["owner"], keep=deal.owner_id
+        ):
+            raise InvalidDeal({"owner": "You cannot give this deal to that person."})
         if changes.get("organization") is None and organization_name:
             changes["organization"] = Organization.objects.create(
                 name=organization_name, owner=actor
@@ -422,8 +468,23 @@ def activity_create(
     contact: Contact | None = None,
     notes: str = "",
 ) -> Activity:
+    """Plan an activity on a deal (or a contact) the caller has already checked the actor sees.
+
+    The assignee must be someone the actor may assign work to; the deal is touched so open
+    boards show the new next step.
+    """
     if deal is None and contact is None:
         raise InvalidMove("An activity belongs to a deal or a contact.")
+    errors = {}
+    if kind not in Activity.Kind.values:
+        errors["kind"] = "Choose a call, meeting, email, task or follow-up."
+    subject = (subject or "").strip()
+    if not subject:
+        errors["subject"] = "Say what the activity is about."
+    if not _may_assign(actor=actor, person=assignee):
+        errors["assignee"] = "You cannot give this activity to that person."
+    if errors:
+        raise InvalidDeal(errors)
     with transaction.atomic():
         activity = Activity.objects.create(
             kind=kind,
@@ -440,7 +501,7 @@ def activity_create(
 
 
 def activity_complete(*, actor, activity_id: int) -> Activity:
-    """Mark an activity done. Completing it again changes nothing."""
+    """Mark an activity done. Completing it again changes nothing (not even the deal)."""
     with transaction.atomic():
         activity = _locked(
             Activity.objects.visible_to(actor),

@@ -1,8 +1,47 @@
 from django.urls import path
 
-from pipeline.views import board, deals
+from pipeline.views import board, deals, settings
 
 urlpatterns = [
+    path("settings/pipelines/", settings.pipelines, name="settings_pipelines"),
+    path("settings/pipelines/new", settings.pipeline_add, name="settings_pipeline_add"),
+    path("settings/pipelines/<int:pipeline_id>/", settings.stages, name="settings_stages"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/rename",
+        settings.pipeline_rename,
+        name="settings_pipeline_rename",
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/archive",
+        settings.pipeline_archive,
+        name="settings_pipeline_archive",
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/<str:direction>",
+        settings.pipeline_step,
+        name="settings_pipeline_step",
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/stages/new",
+        settings.stage_add,
+        name="settings_stage_add",
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/stages/order",
+        settings.stage_order,
+        name="settings_stage_order",
+    ),
+    path("settings/stages/<int:stage_id>/", settings.stage_edit, name="settings_stage_edit"),
+    path(
+        "settings/stages/<int:stage_id>/remove",
+        settings.stage_remove,
+        name="settings_stage_remove",
+    ),
+    path(
+        "settings/stages/<int:stage_id>/<str:direction>",
+        settings.stage_step,
+        name="settings_stage_step",
+    ),
     path("", board.home, name="home"),
     path("pipelines/<int:pipeline_id>/", board.board, name="board"),
     path("pipelines/<int:pipeline_id>/changes", board.board_changes, name="board_changes"),

@@ -175,6 +175,7 @@ def _page_move(request: HtmxHttpRequest, deal_id: int, data: dict) -> HttpRespon
             stage_id=data["stage"],
             outcome=data["outcome"] or None,
             lost_reason=data["lost_reason"],
+            allow_other_pipeline=data["other_pipeline"],
         )
     except services.DealNotFound as error:
         raise Http404(str(error)) from error

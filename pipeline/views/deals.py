@@ -1,11 +1,19 @@
-"""Deal pages: a deal's own page, its edits and activities, and the won and lost lists."""
+"""Deal pages: a deal's own page, its edits and activities, and the won and lost lists.
+
+Every form here is a plain POST that answers with a redirect and a message, or re-renders
+the page with the errors next to the fields (422). Stage moves from these pages post to
+``deal_move`` (``pipeline.views.board``), whose plain-form path does the same.
+"""
 
 from __future__ import annotations
+
+import zoneinfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.http import HtmxHttpRequest
@@ -16,11 +24,48 @@ from pipeline.models import Deal, LostReason, Pipeline
 CLOSED_PER_PAGE = 50
 
 
+def _render(
+    request: HtmxHttpRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
+    """Render with dates and times in the user's own time zone (the forms read them so too)."""
+    try:
+        zone = zoneinfo.ZoneInfo(request.user.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    with timezone.override(zone):
+        return render(request, template, context, status=status)
+
+
 def _visible_deal(request: HtmxHttpRequest, deal_id: int) -> Deal:
     deals = Deal.objects.visible_to(request.user).select_related(
         "stage", "pipeline", "owner", "organization", "contact"
     )
     return get_object_or_404(deals, pk=deal_id)
+
+
+def _edit_form(request: HtmxHttpRequest, deal: Deal, data=None) -> DealEditForm:
+    initial = {
+        "version": deal.version,
+        "organization_id": deal.organization_id or "",
+        "organization_name": deal.organization.name if deal.organization else "",
+        "contact_id": deal.contact_id or "",
+        "contact_name": str(deal.contact) if deal.contact else "",
+    }
+    # The form gets its own copy: a failed validation must not change the page's deal.
+    instance = Deal(pk=deal.pk, owner_id=deal.owner_id, currency=deal.currency)
+    if data is None:
+        instance = deal
+    return DealEditForm(data, instance=instance, initial=initial, user=request.user)
+
+
+def _reopen_stage_id(deal: Deal, timeline: list, open_stages: list) -> int | None:
+    """The stage a reopen offers first: the one the deal was lost (or won) from."""
+    candidate = deal.stage_id
+    if deal.status == Deal.Status.WON:
+        won = next((e.change for e in timeline if e.change and e.change.kind == "won"), None)
+        candidate = won.from_stage_id if won else None
+    open_ids = [stage.pk for stage in open_stages]
+    return candidate if candidate in open_ids else (open_ids[-1] if open_ids else None)
 
 
 def _deal_page(
@@ -33,27 +78,24 @@ def _deal_page(
 ) -> HttpResponse:
     stages = selectors.board_stages(deal.pipeline)
     timeline, stays = selectors.deal_history(deal)
-    initial = {
-        "version": deal.version,
-        "organization_id": deal.organization_id or "",
-        "organization_name": deal.organization.name if deal.organization else "",
-        "contact_id": deal.contact_id or "",
-        "contact_name": str(deal.contact) if deal.contact else "",
-    }
+    activities = {e.activity.pk: e.activity for e in timeline if e.activity}.values()
+    open_stages = [stage for stage in stages if not stage.is_won]
     context = {
         "deal": deal,
         "stages": [(stage, stays.get(stage.pk)) for stage in stages],
         "current_index": next((i for i, s in enumerate(stages) if s.pk == deal.stage_id), -1),
-        "open_stages": [stage for stage in stages if not stage.is_won],
+        "open_stages": open_stages,
+        "reopen_stage_id": _reopen_stage_id(deal, timeline, open_stages),
         "timeline": timeline,
-        "planned": [e.activity for e in timeline if e.activity and not e.activity.done_at],
-        "edit_form": edit_form or DealEditForm(instance=deal, initial=initial, user=request.user),
+        "planned": sorted((a for a in activities if not a.done_at), key=lambda a: a.due_at),
+        "done": sorted((a for a in activities if a.done_at), key=lambda a: a.done_at)[::-1],
+        "edit_form": edit_form or _edit_form(request, deal),
         "activity_form": activity_form
         or ActivityForm(initial={"assignee": deal.owner_id, "kind": "call"}, user=request.user),
         "lost_reasons": LostReason.objects.filter(is_archived=False),
         "rotting": selectors.is_rotting(deal),
     }
-    return render(request, "pipeline/deal_detail.html", context, status=status)
+    return _render(request, "pipeline/deal_detail.html", context, status=status)
 
 
 @require_GET
@@ -64,7 +106,7 @@ def deal_detail(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
 @require_POST
 def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     deal = _visible_deal(request, deal_id)
-    form = DealEditForm(request.POST, instance=Deal.objects.get(pk=deal.pk), user=request.user)
+    form = _edit_form(request, deal, request.POST)
     if not form.is_valid():
         return _deal_page(request, deal, edit_form=form, status=422)
     data = form.cleaned_data
@@ -79,9 +121,17 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
         )
     except services.DealNotFound as error:
         raise Http404(str(error)) from error
-    except services.DealError as error:
-        messages.error(request, str(error))
-        return redirect("deal_detail", deal.pk)
+    except services.StaleDeal as error:
+        # Keep what the user typed, against the current version: saving again applies it.
+        fresh = _visible_deal(request, deal.pk)
+        form = _edit_form(request, fresh, request.POST.copy() | {"version": fresh.version})
+        form.is_valid()
+        form.add_error(None, str(error))
+        return _deal_page(request, fresh, edit_form=form, status=409)
+    except services.InvalidDeal as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _deal_page(request, deal, edit_form=form, status=422)
     messages.success(request, "Deal saved.")
     return redirect("deal_detail", deal.pk)
 
@@ -92,16 +142,21 @@ def activity_add(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     form = ActivityForm(request.POST, user=request.user)
     if not form.is_valid():
         return _deal_page(request, deal, activity_form=form, status=422)
-    services.activity_create(
-        actor=request.user,
-        deal=deal,
-        kind=form.cleaned_data["kind"],
-        subject=form.cleaned_data["subject"],
-        due_at=form.due_at(),
-        assignee=form.cleaned_data["assignee"],
-        notes=form.cleaned_data["notes"],
-    )
-    messages.success(request, f"Planned: {form.cleaned_data['subject']}.")
+    try:
+        activity = services.activity_create(
+            actor=request.user,
+            deal=deal,
+            kind=form.cleaned_data["kind"],
+            subject=form.cleaned_data["subject"],
+            due_at=form.due_at(),
+            assignee=form.cleaned_data["assignee"],
+            notes=form.cleaned_data["notes"],
+        )
+    except services.InvalidDeal as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _deal_page(request, deal, activity_form=form, status=422)
+    messages.success(request, f"Planned: {activity.subject}.")
     return redirect("deal_detail", deal.pk)
 
 
@@ -119,22 +174,19 @@ def activity_complete(request: HtmxHttpRequest, activity_id: int) -> HttpRespons
 
 def _closed_deals(request: HtmxHttpRequest, pipeline_id: int, status: str) -> HttpResponse:
     pipeline = get_object_or_404(Pipeline, pk=pipeline_id, is_archived=False)
-    deals = (
-        Deal.objects.visible_to(request.user)
-        .filter(pipeline=pipeline, status=status)
-        .select_related("stage", "owner", "organization", "contact")
-        .order_by("-closed_at", "-id")
-    )
+    deals = selectors.closed_deals(user=request.user, pipeline=pipeline, status=status)
+    # get_page clamps: a page past the end shows the last one, a non-number the first.
     page = Paginator(deals, CLOSED_PER_PAGE).get_page(request.GET.get("page"))
-    stages = selectors.board_stages(pipeline)
+    open_stages = [stage for stage in selectors.board_stages(pipeline) if not stage.is_won]
     context = {
         "pipeline": pipeline,
         "status": status,
         "page": page,
-        "open_stages": [stage for stage in stages if not stage.is_won],
+        "open_stages": open_stages,
+        "last_open_stage_id": open_stages[-1].pk if open_stages else None,
         "here": request.get_full_path(),
     }
-    return render(request, "pipeline/deals_closed.html", context)
+    return _render(request, "pipeline/deals_closed.html", context)
 
 
 @require_GET

@@ -333,3 +333,30 @@ def test_the_lost_list_costs_the_same_queries_at_two_sizes(client, rep, by_name)
     with count_statements() as large:
         client.get(url)
     assert len(small) == len(large)
+
+
+def test_a_deal_moves_to_another_pipeline_from_its_page(client, admin, rep, deal):
+    from pipeline.services import pipeline_create
+
+    renewals = pipeline_create(actor=admin, name="Renewals", template="quote")
+    target = renewals.stages.get(name="Quote")
+    client.force_login(rep)
+    assert "Renewals" in page(client, deal).content.decode()
+    move_from_page(client, deal, stage=target.pk, other_pipeline="1")
+    deal.refresh_from_db()
+    assert (deal.pipeline, deal.stage) == (renewals, target)
+    assert deal.stage_changes.last().kind == "pipeline"
+
+
+def test_a_board_move_cannot_cross_pipelines(client, admin, rep, deal):
+    from pipeline.services import pipeline_create
+
+    target = pipeline_create(actor=admin, name="Renewals", template="quote").stages.first()
+    client.force_login(rep)
+    deal.refresh_from_db()
+    response = client.post(
+        reverse("deal_move", args=[deal.pk]),
+        {"version": deal.version, "stage": target.pk, "other_pipeline": "1", "context": "board"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
