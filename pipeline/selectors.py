@@ -436,7 +436,8 @@ def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelt
         entries.append(TimelineEntry(at=change.changed_at, kind="change", change=change, stay=stay))
     if current_stage is not None and deal.status == Deal.Status.OPEN:
         stays[current_stage] += timezone.now() - entered_at
-    for activity in deal.activities.select_related("assignee").order_by("due_at", "id"):
+    activities = deal.activities.select_related("assignee", "created_by")
+    for activity in activities.order_by("due_at", "id"):
         entries.append(TimelineEntry(at=activity.created_at, kind="planned", activity=activity))
         if activity.done_at:
             entries.append(TimelineEntry(at=activity.done_at, kind="done", activity=activity))
@@ -451,4 +452,15 @@ def closed_deals(*, user: User, pipeline: Pipeline, status: str) -> QuerySet[Dea
         .filter(pipeline=pipeline, status=status)
         .select_related("stage", "owner", "organization")
         .order_by("-closed_at", "-id")
+    )
+
+
+def other_pipeline_stages(pipeline: Pipeline) -> list[Stage]:
+    """The open stages of every other active pipeline, grouped by pipeline in board order."""
+    return list(
+        Stage.objects.active()
+        .filter(is_won=False, pipeline__is_archived=False)
+        .exclude(pipeline=pipeline)
+        .select_related("pipeline")
+        .order_by("pipeline__position", "pipeline_id", "position", "id")
     )

@@ -7,6 +7,7 @@ the page with the errors next to the fields (422). Stage moves from these pages 
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
 
 from django.contrib import messages
@@ -51,10 +52,9 @@ def _edit_form(request: HtmxHttpRequest, deal: Deal, data=None) -> DealEditForm:
         "contact_id": deal.contact_id or "",
         "contact_name": str(deal.contact) if deal.contact else "",
     }
-    # The form gets its own copy: a failed validation must not change the page's deal.
-    instance = Deal(pk=deal.pk, owner_id=deal.owner_id, currency=deal.currency)
-    if data is None:
-        instance = deal
+    # A bound form writes what was typed onto its instance while validating: give it a copy,
+    # so the rest of the page still shows the saved values.
+    instance = copy.copy(deal) if data is not None else deal
     return DealEditForm(data, instance=instance, initial=initial, user=request.user)
 
 
@@ -86,6 +86,7 @@ def _deal_page(
         "current_index": next((i for i, s in enumerate(stages) if s.pk == deal.stage_id), -1),
         "open_stages": open_stages,
         "reopen_stage_id": _reopen_stage_id(deal, timeline, open_stages),
+        "other_stages": selectors.other_pipeline_stages(deal.pipeline),
         "timeline": timeline,
         "planned": sorted((a for a in activities if not a.done_at), key=lambda a: a.due_at),
         "done": sorted((a for a in activities if a.done_at), key=lambda a: a.done_at)[::-1],
@@ -124,7 +125,9 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     except services.StaleDeal as error:
         # Keep what the user typed, against the current version: saving again applies it.
         fresh = _visible_deal(request, deal.pk)
-        form = _edit_form(request, fresh, request.POST.copy() | {"version": fresh.version})
+        data = request.POST.copy()
+        data["version"] = str(fresh.version)
+        form = _edit_form(request, fresh, data)
         form.is_valid()
         form.add_error(None, str(error))
         return _deal_page(request, fresh, edit_form=form, status=409)
