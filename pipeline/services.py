@@ -808,6 +808,16 @@ def pipeline_reorder(*, actor, pipeline_ids: list[int]) -> None:
         }
         if len(pipeline_ids) != len(set(pipeline_ids)) or set(pipeline_ids) != set(pipelines):
             raise StaleConfiguration("The pipelines changed meanwhile. Reload and try again.")
+        before = [p.name for p in sorted(pipelines.values(), key=lambda p: (p.position, p.pk))]
         for index, pk in enumerate(pipeline_ids):
             pipelines[pk].position = index
         Pipeline.objects.bulk_update(pipelines.values(), ["position"])
+        after = [pipelines[pk].name for pk in pipeline_ids]
+        if before != after:
+            AuditEntry.objects.create(
+                actor=actor,
+                action="pipelines_reordered",
+                scope="pipelines",
+                summary=("New pipeline order: " + " → ".join(after))[:300],
+                changes={"order": [before, after]},
+            )

@@ -30,7 +30,7 @@ LOGIN_PATH = "/accounts/login/"
 
 
 def slug(path: str) -> str:
-    """"/" → "home"; "/pipelines/1/won/" → "pipelines-1-won"."""
+    """ "/" → "home"; "/pipelines/1/won/" → "pipelines-1-won"."""
     cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", path.split("#")[0]).strip("-").lower()
     return cleaned or "home"
 
@@ -77,9 +77,7 @@ def main() -> None:
     parser.add_argument("--user", help="sign in as this user before the paths")
     parser.add_argument("--password", default="")
     parser.add_argument("--out", default="screenshots")
-    parser.add_argument(
-        "--no-login", action="store_true", help="also photograph the sign-in page"
-    )
+    parser.add_argument("--no-login", action="store_true", help="also photograph the sign-in page")
     parser.add_argument("paths", nargs="*", default=["/"], help="paths to photograph")
     args = parser.parse_args()
     with sync_playwright() as playwright:

@@ -61,6 +61,9 @@ def _pipelines_page(request, form, status=200):
         "pipelines": [(p, counts.get(p.pk, 0)) for p in rows],
         "form": form,
         "templates": [(key, label, specs) for key, (label, specs) in PIPELINE_TEMPLATES.items()],
+        "audit": AuditEntry.objects.filter(scope__startswith="pipeline").select_related("actor")[
+            :20
+        ],
     }
     return render(request, "pipeline/settings_pipelines.html", context, status=status)
 

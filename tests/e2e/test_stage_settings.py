@@ -54,7 +54,7 @@ def test_renaming_a_stage_in_place_shows_on_the_board(
 ):
     login(page, admin)
     page.goto(settings_url(live_server, default_pipeline))
-    field = page.locator(f'#stage-{by_name["Proposal"].pk}').get_by_label("Name", exact=True)
+    field = page.locator(f"#stage-{by_name['Proposal'].pk}").get_by_label("Name", exact=True)
     field.fill("Offer sent")
     field.press("Tab")
     expect(page.locator("#live-region")).to_contain_text("saved")

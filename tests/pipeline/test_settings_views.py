@@ -188,3 +188,31 @@ def test_the_settings_link_shows_only_for_admins(client, rep, admin):
     assert reverse("settings_pipelines") not in client.get("/").content.decode()
     client.force_login(admin)
     assert reverse("settings_pipelines") in client.get("/").content.decode()
+
+
+def test_reordering_pipelines_is_recorded_and_listed(admin_client, admin, default_pipeline):
+    from pipeline.services import pipeline_create
+
+    renewals = pipeline_create(actor=admin, name="Renewals", template="quote")
+    admin_client.post(reverse("settings_pipeline_step", args=[renewals.pk, "up"]))
+    assert list(Pipeline.objects.order_by("position").values_list("name", flat=True)) == [
+        "Renewals",
+        "Sales pipeline",
+    ]
+    html = admin_client.get(reverse("settings_pipelines")).content.decode()
+    assert "New pipeline order: Renewals → Sales pipeline" in html
+    assert "Created pipeline" in html
+
+
+def test_the_board_offers_a_pipeline_switcher_once_there_are_several(
+    admin_client, admin, default_pipeline
+):
+    from pipeline.services import pipeline_create
+
+    assert "switch pipeline" not in admin_client.get("/").content.decode()
+    renewals = pipeline_create(actor=admin, name="Renewals", template="quote")
+    html = admin_client.get("/").content.decode()
+    assert "switch pipeline" in html
+    assert reverse("board", args=[renewals.pk]) in html
+    columns = admin_client.get(reverse("board", args=[renewals.pk])).content.decode()
+    assert ">Quote</h2>" in columns
