@@ -187,7 +187,10 @@ def test_a_stale_edit_is_refused(client, rep, deal, by_name):
     old_version = deal.version
     deal_move(actor=rep, deal_id=deal.pk, version=old_version, stage_id=by_name["Proposal"].pk)
     response = edit(client, deal, version=old_version, title="Overwrite")
-    assert response.status_code == 302
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "changed by someone else" in html
+    assert 'value="Overwrite"' in html  # what was typed is kept, to save again on purpose
     deal.refresh_from_db()
     assert deal.title == "Acme renewal"
 
