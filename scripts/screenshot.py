@@ -30,7 +30,7 @@ LOGIN_PATH = "/accounts/login/"
 
 
 def slug(path: str) -> str:
-    """ "/" → "home"; "/pipelines/1/won/" → "pipelines-1-won"."""
+    """A file name for a path: "/" → "home", "/pipelines/1/won/" → "pipelines-1-won"."""
     cleaned = re.sub(r"[^a-zA-Z0-9]+", "-", path.split("#")[0]).strip("-").lower()
     return cleaned or "home"
 
