@@ -95,6 +95,7 @@ def _deal_page(
         or ActivityForm(initial={"assignee": deal.owner_id, "kind": "call"}, user=request.user),
         "lost_reasons": LostReason.objects.filter(is_archived=False),
         "rotting": selectors.is_rotting(deal),
+        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
     }
     return _render(request, "pipeline/deal_detail.html", context, status=status)
 
