@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 
@@ -40,13 +41,33 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # Notification settings. In-app notifications always arrive; these switch emails off.
+    reminder_lead_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text="How long before an activity is due its reminder arrives, in minutes.",
+    )
+    email_reminders = models.BooleanField(
+        default=True, help_text="Email me when an activity of mine is coming up."
+    )
+    email_aging_alerts = models.BooleanField(
+        default=True, help_text="Email me when one of my deals has sat too long in its stage."
+    )
+    email_digest = models.BooleanField(
+        default=True,
+        help_text="Managers: email me a daily digest of my team's rotting deals and overdue work.",
+    )
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=["rep", "manager", "admin"]), name="user_role_valid"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reminder_lead_minutes__lte=7 * 24 * 60),
+                name="user_reminder_lead_at_most_a_week",
+            ),
         ]
 
     def __str__(self) -> str:

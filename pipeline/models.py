@@ -241,6 +241,7 @@ class StageChange(models.Model):
         LOST = "lost", "Lost"
         REOPENED = "reopened", "Reopened"
         PIPELINE = "pipeline", "Moved to another pipeline"
+        OWNER = "owner", "Given to another owner"
 
     # History belongs to its deal; stages and users are archived or deactivated, never deleted
     # while history names them.

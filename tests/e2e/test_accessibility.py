@@ -24,6 +24,12 @@ def serious_violations(page) -> list[dict]:
     ]
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # axe is injected as an inline script, which our Content-Security-Policy rightly blocks.
+    return {**browser_context_args, "bypass_csp": True}
+
+
 @pytest.fixture
 def data(rep, by_name):
     deal = deal_create(

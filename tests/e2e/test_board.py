@@ -191,3 +191,21 @@ def test_a_stale_card_is_refused_with_a_message_and_the_board_refreshes(
     expect(column(page, by_name["Closing"]).locator(f'[data-deal-id="{beta.pk}"]')).to_be_visible()
     beta.refresh_from_db()
     assert beta.stage == by_name["Closing"]
+
+
+def test_the_board_works_under_the_content_security_policy(page, login, rep, by_name, deals):
+    violations = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    login(page, rep)
+    drag(page, card(page, deals["Alpha"]), column(page, by_name["Proposal"]).locator(".cards"))
+    wait_saved(page)
+    card(page, deals["Beta"]).get_by_role("button", name=re.compile("^Move")).click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add a deal to Qualify").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    assert violations == []
