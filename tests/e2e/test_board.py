@@ -52,7 +52,9 @@ def drag(page: Page, source, target, *, offset_y: float | None = None):
 
 
 def wait_saved(page: Page):
-    page.wait_for_function("document.querySelectorAll('.card.is-saving').length === 0")
+    # A locator wait, not wait_for_function: that one evals its predicate, which the
+    # Content-Security-Policy (no unsafe-eval) rightly refuses.
+    expect(page.locator(".card.is-saving")).to_have_count(0)
     page.wait_for_timeout(150)
 
 
