@@ -270,6 +270,13 @@ class StageChange(models.Model):
             models.Index(fields=["deal", "changed_at", "id"], name="stagechange_deal_time"),
             models.Index(fields=["to_stage", "changed_at"], name="stagechange_to_stage_time"),
             models.Index(fields=["changed_at"], name="stagechange_time"),
+            # Stage metrics: each deal's stage history in order, read from the index alone.
+            models.Index(
+                fields=["deal", "changed_at", "id"],
+                include=["kind", "to_stage", "to_status"],
+                condition=~Q(kind__in=["reorder", "owner"]),
+                name="stagechange_metrics",
+            ),
         ]
 
     def __str__(self) -> str:

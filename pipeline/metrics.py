@@ -1,0 +1,595 @@
+"""Stage metrics for managers: conversion, time in stage, win rate, velocity and forecast.
+
+Everything is computed in the database from ``StageChange`` (window functions over each
+deal's history) and ``Deal`` (grouped aggregates), starting from
+``Deal.objects.visible_to(user)``. The number of queries is fixed whatever the amount of data.
+docs/metrics.md states what every number counts.
+
+A *stay* is one uninterrupted spell of an open deal in one stage: it starts with a history row
+that puts the open deal in a stage (created, moved, reopened, moved in from another pipeline)
+and ends with the deal's next history row (moved on or back, won, lost, moved to another
+pipeline). Reorders and owner changes are not history for these metrics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from accounts.models import Team, User
+from pipeline.models import Deal, Pipeline, Stage, StageChange
+from pipeline.selectors import rotting_q
+
+DAY = 86400
+
+# One query: every stay of a visible deal in a stage of the pipeline that overlaps the period,
+# its outcome, and its seconds inside the period; aggregated per (rep, stage) and per stage.
+STAYS_SQL = """
+WITH bounds AS (
+    SELECT %s::timestamptz AS start_at, %s::timestamptz AS end_at, %s::integer AS pipeline_id
+),
+visible AS ({visible}),
+events AS (
+    SELECT sc.deal_id, v.owner_id, sc.kind, sc.to_stage_id, sc.to_status, sc.changed_at,
+           LEAD(sc.kind) OVER w AS next_kind,
+           LEAD(sc.to_stage_id) OVER w AS next_stage_id,
+           LEAD(sc.changed_at) OVER w AS next_at
+    FROM pipeline_stagechange sc
+    JOIN visible v ON v.id = sc.deal_id
+    CROSS JOIN bounds b
+    WHERE sc.kind NOT IN ('reorder', 'owner') AND sc.changed_at < b.end_at
+    WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
+),
+stays AS (
+    SELECT e.owner_id, e.deal_id, e.to_stage_id AS stage_id,
+           e.changed_at >= b.start_at AS entered,
+           CASE
+               WHEN e.next_kind IS NULL THEN 'open'
+               WHEN e.next_kind = 'won' THEN 'on'
+               WHEN e.next_kind = 'lost' THEN 'lost'
+               WHEN e.next_kind = 'pipeline' OR ns.pipeline_id <> s.pipeline_id THEN 'away'
+               WHEN ns.position > s.position THEN 'on'
+               ELSE 'back'
+           END AS outcome,
+           EXTRACT(EPOCH FROM (COALESCE(e.next_at, b.end_at)
+                               - GREATEST(e.changed_at, b.start_at))) AS seconds
+    FROM events e
+    CROSS JOIN bounds b
+    JOIN pipeline_stage s ON s.id = e.to_stage_id
+    LEFT JOIN pipeline_stage ns ON ns.id = e.next_stage_id
+    WHERE e.to_status = 'open'
+      AND e.kind IN ('created', 'stage', 'reopened', 'pipeline')
+      AND s.pipeline_id = b.pipeline_id
+      AND (e.next_at IS NULL OR e.next_at > b.start_at)
+)
+SELECT GROUPING(owner_id) AS is_total, owner_id, stage_id,
+       COUNT(*) FILTER (WHERE entered) AS entered,
+       COUNT(*) FILTER (WHERE entered AND outcome = 'on') AS moved_on,
+       COUNT(*) FILTER (WHERE entered AND outcome = 'lost') AS lost,
+       COUNT(*) FILTER (WHERE entered AND outcome = 'back') AS moved_back,
+       COUNT(*) FILTER (WHERE entered AND outcome = 'away') AS moved_away,
+       COUNT(DISTINCT deal_id) FILTER (WHERE entered) AS deals_entered,
+       COUNT(*) AS stays,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median_seconds,
+       AVG(seconds) AS mean_seconds
+FROM stays
+GROUP BY GROUPING SETS ((owner_id, stage_id), (stage_id))
+"""
+
+
+# ---- The period ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in the viewer's time zone; ``first``/``last`` are the inclusive days."""
+
+    code: str
+    first: dt.date
+    last: dt.date
+    zone: dt.tzinfo
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time.min, tzinfo=self.zone)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=self.zone)
+
+    def measured_until(self, now: dt.datetime) -> dt.datetime:
+        """Where time stops counting: the period's end, or now if that is earlier."""
+        return min(self.end, now)
+
+
+# ---- Results --------------------------------------------------------------------------------
+
+
+def _ratio(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    return (Decimal(part) / Decimal(whole)) if whole else None
+
+
+@dataclass
+class StageRow:
+    """One rep in one stage (or the team total when ``owner`` is None)."""
+
+    stage: Stage
+    owner: User | None = None
+    entered: int = 0
+    deals_entered: int = 0
+    moved_on: int = 0
+    lost: int = 0
+    moved_back: int = 0
+    moved_away: int = 0
+    stays: int = 0
+    median_days: float | None = None
+    mean_days: float | None = None
+    open_now: int = 0
+    open_value: Decimal = Decimal(0)
+    rotting_now: int = 0
+
+    @property
+    def still_there(self) -> int:
+        return self.entered - self.moved_on - self.lost - self.moved_back - self.moved_away
+
+    @property
+    def conversion(self) -> Decimal | None:
+        return _ratio(self.moved_on, self.entered)
+
+
+@dataclass
+class RepRow:
+    owner: User | None  # None: the team total
+    open_count: int = 0
+    open_value: Decimal = Decimal(0)
+    weighted_value: Decimal = Decimal(0)
+    won_count: int = 0
+    won_value: Decimal = Decimal(0)
+    lost_count: int = 0
+    cycle_days_total: float = 0.0
+
+    @property
+    def win_rate(self) -> Decimal | None:
+        return _ratio(self.won_count, self.won_count + self.lost_count)
+
+    @property
+    def average_deal(self) -> Decimal | None:
+        return (
+            (self.won_value / self.won_count).quantize(Decimal("0.01")) if self.won_count else None
+        )
+
+    @property
+    def cycle_days(self) -> float | None:
+        return self.cycle_days_total / self.won_count if self.won_count else None
+
+    @property
+    def velocity(self) -> Decimal | None:
+        """Expected won value per day: open deals × average won deal × win rate ÷ cycle days."""
+        if not self.won_count or not self.cycle_days or self.win_rate is None:
+            return None
+        cycle = Decimal(str(max(self.cycle_days, 1 / 24)))
+        value = self.open_count * self.average_deal * self.win_rate / cycle
+        return value.quantize(Decimal("0.01"))
+
+
+@dataclass
+class ForecastRow:
+    month: dt.date | None  # None: open deals without an expected close date
+    count: int = 0
+    value: Decimal = Decimal(0)
+    weighted_value: Decimal = Decimal(0)
+    overdue: bool = False
+
+
+@dataclass
+class LostRow:
+    reason: str
+    stage: Stage
+    count: int
+
+
+@dataclass
+class FunnelRow:
+    stage: Stage
+    deals: int
+    share: Decimal | None = None  # of the widest bar, 0..1
+
+
+@dataclass
+class Report:
+    pipeline: Pipeline
+    period: Period
+    currency: str
+    stages: list[Stage]
+    people: list[User]
+    stage_rows: dict[int | None, list[StageRow]]  # owner id (None: team) → one row per stage
+    rep_rows: list[RepRow]
+    team_row: RepRow
+    forecast: list[ForecastRow]
+    lost: list[LostRow]
+    funnel: list[FunnelRow]
+    stuck: list[StageRow] = field(default_factory=list)
+    losing: list[StageRow] = field(default_factory=list)
+
+    @property
+    def team_stage_rows(self) -> list[StageRow]:
+        return self.stage_rows[None]
+
+    @property
+    def widest_funnel(self) -> int:
+        return max((f.deals for f in self.funnel), default=0)
+
+    @property
+    def widest_forecast(self) -> Decimal:
+        return max((f.value for f in self.forecast), default=Decimal(0))
+
+
+# ---- Who is in the report -------------------------------------------------------------------
+
+
+def team_choices(user: User) -> list[Team]:
+    """Teams an admin may narrow the report to; nobody else filters by team."""
+    return list(Team.objects.order_by("name")) if user.is_admin else []
+
+
+def report_deals(user: User, team: Team | None = None) -> QuerySet[Deal]:
+    deals = Deal.objects.visible_to(user)
+    if team is not None and user.is_admin:
+        deals = deals.filter(owner__team=team)
+    return deals
+
+
+def report_people(user: User, team: Team | None = None) -> QuerySet[User]:
+    """The people a report has rows for (more rows appear for anyone who owns visible deals)."""
+    if user.is_admin:
+        people = User.objects.all() if team is None else User.objects.filter(team=team)
+    elif user.is_manager and user.team_id:
+        people = User.objects.filter(team_id=user.team_id)
+    else:
+        people = User.objects.filter(pk=user.pk)
+    return people.order_by("first_name", "last_name", "username")
+
+
+# ---- The queries ----------------------------------------------------------------------------
+
+
+def _stays(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, now: dt.datetime):
+    """Per (rep, stage) and per stage: stays entered in the period and how they ended, and
+    the median and mean seconds of every overlapping stay spent inside the period."""
+    # Deals closed before the period began cannot have a stay that overlaps it.
+    live = deals.filter(created_at__lt=period.end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=period.start)
+    )
+    visible_sql, visible_params = live.order_by().values("id", "owner_id").query.sql_with_params()
+    sql = STAYS_SQL.format(visible=visible_sql)
+    params = [period.start, period.measured_until(now), pipeline.pk, *visible_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [col[0] for col in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _now_in_stages(deals: QuerySet[Deal], *, stages: list[Stage], currency: str, now):
+    return (
+        deals.filter(status=Deal.Status.OPEN, stage__in=stages)
+        .values("owner_id", "stage_id")
+        .annotate(
+            n=Count("id"),
+            total=Sum("value", filter=Q(currency=currency)),
+            rotting=Count("id", filter=rotting_q(stages, now)),
+        )
+        .order_by()
+    )
+
+
+def _per_rep(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, currency: str):
+    open_ = Q(status=Deal.Status.OPEN)
+    in_period = Q(closed_at__gte=period.start, closed_at__lt=period.end)
+    won = Q(status=Deal.Status.WON) & in_period
+    money = Q(currency=currency)
+    weighted = ExpressionWrapper(
+        F("value") * F("stage__probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+    return (
+        deals.filter(pipeline=pipeline)
+        .values("owner_id")
+        .annotate(
+            open_count=Count("id", filter=open_),
+            open_value=Sum("value", filter=open_ & money),
+            weighted_value=Sum(weighted, filter=open_ & money),
+            won_count=Count("id", filter=won),
+            won_value=Sum("value", filter=won & money),
+            lost_count=Count("id", filter=Q(status=Deal.Status.LOST) & in_period),
+            cycle_total=Sum(cycle, filter=won),
+        )
+        .order_by()
+    )
+
+
+def _forecast(deals: QuerySet[Deal], *, pipeline: Pipeline, currency: str, today: dt.date):
+    weighted = ExpressionWrapper(
+        F("value") * F("stage__probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    rows = (
+        deals.filter(pipeline=pipeline, status=Deal.Status.OPEN, currency=currency)
+        .annotate(month=TruncMonth("expected_close_date"))
+        .values("month")
+        .annotate(n=Count("id"), total=Sum("value"), weighted=Sum(weighted))
+        .order_by("month")
+    )
+    this_month = today.replace(day=1)
+    result = [
+        ForecastRow(
+            month=row["month"],
+            count=row["n"],
+            value=row["total"] or Decimal(0),
+            weighted_value=(row["weighted"] or Decimal(0)).quantize(Decimal("0.01")),
+            overdue=row["month"] is not None and row["month"] < this_month,
+        )
+        for row in rows
+    ]
+    # Months in order, deals without a date last.
+    return sorted(result, key=lambda r: (r.month is None, r.month or this_month))
+
+
+def _lost_reasons(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period):
+    return (
+        StageChange.objects.filter(
+            kind=StageChange.Kind.LOST,
+            changed_at__gte=period.start,
+            changed_at__lt=period.end,
+            from_stage__pipeline=pipeline,
+            deal__in=deals.order_by().values("id"),
+        )
+        .values("note", "from_stage_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "note", "from_stage_id")
+    )
+
+
+# ---- The report -----------------------------------------------------------------------------
+
+
+def _days(seconds) -> float | None:
+    return None if seconds is None else float(seconds) / DAY
+
+
+def stage_report(
+    *,
+    user: User,
+    pipeline: Pipeline,
+    period: Period,
+    team: Team | None = None,
+    now: dt.datetime | None = None,
+    currency: str | None = None,
+) -> Report:
+    """Every figure of the reports page, in a fixed number of queries (see docs/metrics.md)."""
+    now = now or timezone.now()
+    currency = currency or settings.CRM_DEFAULT_CURRENCY
+    deals = report_deals(user, team)
+    # Removed stages stay in the report while history still names them.
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("is_archived", "position", "id"))
+    by_id = {stage.pk: stage for stage in stages}
+    open_stages = [s for s in stages if not s.is_won and not s.is_archived]
+    people = list(report_people(user, team))
+
+    stays = _stays(deals, pipeline=pipeline, period=period, now=now)
+    now_rows = list(_now_in_stages(deals, stages=open_stages, currency=currency, now=now))
+    rep_rows = list(_per_rep(deals, pipeline=pipeline, period=period, currency=currency))
+    forecast = _forecast(
+        deals, pipeline=pipeline, currency=currency, today=now.astimezone(period.zone).date()
+    )
+    lost_rows = list(_lost_reasons(deals, pipeline=pipeline, period=period))
+
+    owner_ids = {p.pk for p in people if p.role == User.Role.REP}
+    owner_ids |= {r["owner_id"] for r in stays if r["owner_id"] is not None}
+    owner_ids |= {r["owner_id"] for r in now_rows} | {r["owner_id"] for r in rep_rows}
+    known = {p.pk: p for p in people}
+    missing = owner_ids - set(known)
+    if missing:  # owners outside the listed people (e.g. moved to another team): one query
+        known.update({u.pk: u for u in User.objects.filter(pk__in=missing)})
+    owners = sorted(
+        (known[pk] for pk in owner_ids),
+        key=lambda u: (u.first_name, u.last_name, u.username),
+    )
+
+    # Stage rows: only stages that matter (active ones, and removed ones with history).
+    seen_stages = {r["stage_id"] for r in stays}
+    shown = [s for s in stages if not s.is_won and (not s.is_archived or s.pk in seen_stages)]
+    stage_rows: dict[int | None, dict[int, StageRow]] = {
+        key: {s.pk: StageRow(stage=s, owner=known.get(key)) for s in shown}
+        for key in [None, *(o.pk for o in owners)]
+    }
+    for row in stays:
+        key = None if row["is_total"] else row["owner_id"]
+        target = stage_rows[key].get(row["stage_id"])
+        if target is None:
+            continue
+        for name in ("entered", "deals_entered", "moved_on", "lost", "moved_back", "moved_away"):
+            setattr(target, name, row[name])
+        target.stays = row["stays"]
+        target.median_days = _days(row["median_seconds"])
+        target.mean_days = _days(row["mean_seconds"])
+    for row in now_rows:
+        for key in (None, row["owner_id"]):
+            target = stage_rows[key][row["stage_id"]]
+            target.open_now += row["n"]
+            target.open_value += row["total"] or Decimal(0)
+            target.rotting_now += row["rotting"]
+
+    reps: dict[int, RepRow] = {o.pk: RepRow(owner=o) for o in owners}
+    team_row = RepRow(owner=None)
+    for row in rep_rows:
+        for target in (reps[row["owner_id"]], team_row):
+            target.open_count += row["open_count"]
+            target.open_value += row["open_value"] or Decimal(0)
+            target.weighted_value += (row["weighted_value"] or Decimal(0)).quantize(Decimal("0.01"))
+            target.won_count += row["won_count"]
+            target.won_value += row["won_value"] or Decimal(0)
+            target.lost_count += row["lost_count"]
+            if row["cycle_total"] is not None:
+                target.cycle_days_total += row["cycle_total"].total_seconds() / DAY
+
+    losses = {}
+    lost = []
+    for row in lost_rows:
+        stage = by_id.get(row["from_stage_id"])
+        if stage is not None:
+            lost.append(LostRow(reason=row["note"] or "(no reason)", stage=stage, count=row["n"]))
+            losses[stage.pk] = losses.get(stage.pk, 0) + row["n"]
+
+    team_stages = list(stage_rows[None].values())
+    funnel = [FunnelRow(stage=r.stage, deals=r.deals_entered) for r in team_stages]
+    won_stage = next((s for s in stages if s.is_won and not s.is_archived), None)
+    funnel.append(FunnelRow(stage=won_stage, deals=team_row.won_count))
+    widest = max((f.deals for f in funnel), default=0)
+    for bar in funnel:
+        bar.share = _ratio(bar.deals, widest)
+
+    with_time = [r for r in team_stages if r.median_days is not None]
+    stuck = sorted(with_time, key=lambda r: -r.median_days)[:3]
+    losing = sorted((r for r in team_stages if r.lost), key=lambda r: -r.lost)[:3]
+    return Report(
+        pipeline=pipeline,
+        period=period,
+        currency=currency,
+        stages=shown,
+        people=owners,
+        stage_rows={key: list(rows.values()) for key, rows in stage_rows.items()},
+        rep_rows=[reps[o.pk] for o in owners],
+        team_row=team_row,
+        forecast=forecast,
+        lost=lost,
+        funnel=funnel,
+        stuck=stuck,
+        losing=losing,
+    )
+
+
+def by_stage_then_rep(report: Report) -> list[StageRow]:
+    """The rep × stage table in reading order: per stage, each rep, then the team total."""
+    rows = []
+    owners = [o.pk for o in report.people]
+    for index, stage in enumerate(report.stages):
+        for key in owners:
+            rows.append(report.stage_rows[key][index])
+        rows.append(report.stage_rows[None][index])
+        assert all(r.stage == stage for r in rows[-len(owners) - 1 :])
+    return rows
+
+
+# ---- Tables as plain rows (CSV export) -------------------------------------------------------
+
+
+def _num(value, places: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{float(value):.{places}f}"
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{float(value) * 100:.1f}"
+
+
+def _who(owner: User | None) -> str:
+    return "Team total" if owner is None else (owner.get_full_name() or owner.username)
+
+
+def _stage_name(stage: Stage | None) -> str:
+    if stage is None:
+        return "Won"
+    return f"{stage.name} (removed)" if stage.is_archived else stage.name
+
+
+def table(report: Report, name: str) -> tuple[list[str], list[list[str]]]:
+    """One table of the report as a header and rows of text, exactly as the page shows them."""
+    cur = report.currency
+    if name == "stages":
+        header = [
+            "Stage", "Rep", "Entered", "Moved on", "Lost", "Moved back", "Other pipeline",
+            "Still there at end", "Conversion %", "Median days", "Mean days", "Open now",
+            f"Open value {cur}", "Rotting now",
+        ]  # fmt: skip
+        rows = [
+            [
+                _stage_name(r.stage),
+                _who(r.owner),
+                str(r.entered),
+                str(r.moved_on),
+                str(r.lost),
+                str(r.moved_back),
+                str(r.moved_away),
+                str(r.still_there),
+                _pct(r.conversion),
+                _num(r.median_days, 1),
+                _num(r.mean_days, 1),
+                str(r.open_now),
+                _num(r.open_value),
+                str(r.rotting_now),
+            ]  # fmt: skip
+            for r in by_stage_then_rep(report)
+        ]
+    elif name == "reps":
+        header = [
+            "Rep", "Open deals", f"Pipeline value {cur}", f"Weighted value {cur}", "Won",
+            f"Won value {cur}", "Lost", "Win rate %", f"Average deal {cur}", "Sales cycle days",
+            f"Velocity {cur}/day",
+        ]  # fmt: skip
+        rows = [
+            [
+                _who(r.owner),
+                str(r.open_count),
+                _num(r.open_value),
+                _num(r.weighted_value),
+                str(r.won_count),
+                _num(r.won_value),
+                str(r.lost_count),
+                _pct(r.win_rate),
+                _num(r.average_deal),
+                _num(r.cycle_days, 1),
+                _num(r.velocity),
+            ]  # fmt: skip
+            for r in [*report.rep_rows, report.team_row]
+        ]
+    elif name == "funnel":
+        header = ["Stage", "Deals"]
+        rows = [[_stage_name(f.stage), str(f.deals)] for f in report.funnel]
+    elif name == "forecast":
+        header = ["Expected close month", "Open deals", f"Value {cur}", f"Weighted value {cur}"]
+        rows = [
+            [
+                f.month.strftime("%Y-%m") if f.month else "No date",
+                str(f.count),
+                _num(f.value),
+                _num(f.weighted_value),
+            ]
+            for f in report.forecast
+        ]
+    elif name == "lost":
+        header = ["Lost reason", "Lost from stage", "Deals"]
+        rows = [[r.reason, _stage_name(r.stage), str(r.count)] for r in report.lost]
+    else:
+        raise KeyError(name)
+    return header, rows
+
+
+TABLES = ("stages", "reps", "funnel", "forecast", "lost")
