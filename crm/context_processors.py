@@ -7,7 +7,11 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = [("Pipeline", reverse("home")), ("Reports", reverse("reports"))]
+    items = [
+        ("Pipeline", reverse("home")),
+        ("Activities", reverse("my_activities")),
+        ("Reports", reverse("reports")),
+    ]
     if getattr(user, "is_admin", False):
         items.append(("Settings", reverse("settings_pipelines")))
     if user.is_staff:

@@ -174,6 +174,12 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 CRM_DEFAULT_CURRENCY = env_str("CRM_DEFAULT_CURRENCY", "EUR")
+# Reminders and alerts (docs/reminders.md): a won deal gets a follow-up after this many days
+# (0: none); managers' digests go out from this hour of their own day; a reminder whose
+# activity is overdue by more than this many hours (say after an outage) is not sent.
+CRM_WON_FOLLOW_UP_DAYS = env_int("CRM_WON_FOLLOW_UP_DAYS", 7)
+CRM_DIGEST_HOUR = env_int("CRM_DIGEST_HOUR", 7)
+CRM_REMINDER_CATCH_UP_HOURS = env_int("CRM_REMINDER_CATCH_UP_HOURS", 24)
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -204,6 +210,7 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Pipeline CRM <crm@localhost>")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

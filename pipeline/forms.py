@@ -160,12 +160,12 @@ class ActivityForm(forms.Form):
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, keep: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["assignee"].queryset = User.objects.filter(
-            pk__in=[p.pk for p in assignable_users(user)]
-        )
+        # Editing keeps the current assignee choosable even if the user could not pick them.
+        people = [p.pk for p in assignable_users(user)] + ([keep.pk] if keep else [])
+        self.fields["assignee"].queryset = User.objects.filter(pk__in=people)
 
     def due_at(self):
         """The due moment as an aware datetime in the user's time zone (09:00 if no time)."""

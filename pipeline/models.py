@@ -367,7 +367,20 @@ class Activity(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message for one user; email goes out alongside where the user wants it."""
+    """An in-app message for one user; email goes out alongside where the user wants it.
+
+    ``key`` names the event a notification is about ("reminder:<activity>:<due time>",
+    "aging:<deal>:<stage entered>", "digest:<user>:<local date>"); one user gets at most one
+    notification per key, which is what makes a repeated or parallel run harmless. The
+    ``email_*`` fields are the outbox: a pending email is claimed with a lease, sent, and
+    marked sent, so a worker that dies mid-send leaves it to be retried (docs/reminders.md).
+    """
+
+    class Email(models.TextChoices):
+        NONE = "", "No email"
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -383,11 +396,29 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(max_length=120, blank=True, default="")
+    email_status = models.CharField(
+        max_length=8, choices=Email.choices, blank=True, default=Email.NONE
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~Q(key=""), name="notification_once_per_key"
+            ),
+        ]
         indexes = [
-            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox")
+            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["email_claimed_until"],
+                condition=Q(email_status="pending"),
+                name="notification_email_outbox",
+            ),
+            models.Index(fields=["deal", "kind", "created_at"], name="notification_deal_kind"),
         ]
 
     def __str__(self) -> str:

@@ -8,11 +8,14 @@ transaction, and raises a ``DealError`` subclass (never a half-written change) o
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Max, Min, Q, Window
@@ -290,7 +293,33 @@ def deal_move(
             changed_at=now,
             note=lost_reason if kind == StageChange.Kind.LOST else note,
         )
+        if to_status == Deal.Status.WON and from_status != Deal.Status.WON:
+            _plan_won_follow_up(deal=deal, now=now)
     return MoveResult(deal=deal, from_stage=from_stage, change=change)
+
+
+def _plan_won_follow_up(*, deal: Deal, now) -> None:
+    """A won deal gets a follow-up for its owner (CRM_WON_FOLLOW_UP_DAYS later, 09:00 in the
+    owner's time zone): deliver on what was promised. One planned follow-up is enough."""
+    days = settings.CRM_WON_FOLLOW_UP_DAYS
+    if days <= 0 or deal.activities.filter(kind=Activity.Kind.FOLLOW_UP, done_at=None).exists():
+        return
+    owner = deal.owner
+    try:
+        zone = zoneinfo.ZoneInfo(owner.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    day = now.astimezone(zone).date() + dt.timedelta(days=days)
+    Activity.objects.create(
+        kind=Activity.Kind.FOLLOW_UP,
+        subject="Follow up on the win: check everything promised was delivered",
+        due_at=dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone),
+        assignee=owner,
+        deal=deal,
+        contact_id=deal.contact_id,
+        created_at=now,
+    )
+
 
 
 def deal_create(
@@ -512,6 +541,61 @@ def activity_complete(*, actor, activity_id: int) -> Activity:
             activity.done_at = timezone.now()
             activity.save(update_fields=["done_at"])
             _touch_deal(activity.deal_id)
+    return activity
+
+
+ACTIVITY_EDITABLE_FIELDS = ("kind", "subject", "due_at", "assignee", "notes")
+
+
+def activity_update(*, actor, activity_id: int, **changes) -> Activity:
+    """Edit or reschedule an activity. A new due time or assignee clears ``reminded_at``,
+    so the reminder comes again for the new time (or to the new person)."""
+    unknown = set(changes) - set(ACTIVITY_EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidMove(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    errors = {}
+    if "kind" in changes and changes["kind"] not in Activity.Kind.values:
+        errors["kind"] = "Choose a call, meeting, email, task or follow-up."
+    if "subject" in changes:
+        changes["subject"] = (changes["subject"] or "").strip()
+        if not changes["subject"]:
+            errors["subject"] = "Say what the activity is about."
+    if errors:
+        raise InvalidDeal(errors)
+    with transaction.atomic():
+        activity = _locked(
+            Activity.objects.visible_to(actor),
+            activity_id,
+            "This activity does not exist or is not yours.",
+        )
+        if "assignee" in changes and not _may_assign(
+            actor=actor, person=changes["assignee"], keep=activity.assignee_id
+        ):
+            raise InvalidDeal({"assignee": "You cannot give this activity to that person."})
+        changed = [name for name, value in changes.items() if getattr(activity, name) != value]
+        if not changed:
+            return activity
+        for name in changed:
+            setattr(activity, name, changes[name])
+        if {"due_at", "assignee"} & set(changed):
+            activity.reminded_at = None
+            changed.append("reminded_at")
+        activity.save(update_fields=changed)
+        _touch_deal(activity.deal_id)
+    return activity
+
+
+def activity_delete(*, actor, activity_id: int) -> Activity:
+    """Delete an activity (and its notifications); a second delete finds nothing (404)."""
+    with transaction.atomic():
+        activity = _locked(
+            Activity.objects.visible_to(actor),
+            activity_id,
+            "This activity does not exist or is not yours.",
+        )
+        deal_id = activity.deal_id
+        activity.delete()
+        _touch_deal(deal_id)
     return activity
 
 

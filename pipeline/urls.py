@@ -66,4 +66,25 @@ urlpatterns = [
     path(
         "activities/<int:activity_id>/complete", deals.activity_complete, name="activity_complete"
     ),
+    path("activities/", activities.my_activities, name="my_activities"),
+    path("activities/<int:activity_id>/edit", activities.activity_edit, name="activity_edit"),
+    path("activities/<int:activity_id>/delete", activities.activity_delete, name="activity_delete"),
+    path(
+        "contacts/<int:contact_id>/activities",
+        activities.contact_activities,
+        name="contact_activities",
+    ),
+    path(
+        "contacts/<int:contact_id>/activities/new",
+        activities.contact_activity_add,
+        name="contact_activity_add",
+    ),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/badge", notifications.notifications_badge, name="notifications_badge"),
+    path("notifications/read", notifications.notifications_read_all, name="notifications_read_all"),
+    path(
+        "notifications/<int:notification_id>/read",
+        notifications.notification_read,
+        name="notification_read",
+    ),
 ]

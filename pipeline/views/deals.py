@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.http import HtmxHttpRequest
@@ -171,9 +172,12 @@ def activity_complete(request: HtmxHttpRequest, activity_id: int) -> HttpRespons
     except services.DealNotFound as error:
         raise Http404(str(error)) from error
     messages.success(request, f"Done: {activity.subject}.")
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     if activity.deal_id:
         return redirect("deal_detail", activity.deal_id)
-    return redirect("home")
+    return redirect("my_activities")
 
 
 def _closed_deals(request: HtmxHttpRequest, pipeline_id: int, status: str) -> HttpResponse:

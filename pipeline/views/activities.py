@@ -1,0 +1,189 @@
+"""Activities outside the deal page: the "my activities" page, editing and deleting one,
+and a contact's activities (a section the contact page loads from here with htmx, since the
+address book app must not import the pipeline)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm.http import HtmxHttpRequest
+from crm.models import Contact
+from pipeline import services
+from pipeline.forms import ActivityForm
+from pipeline.models import Activity
+from pipeline.reminders import user_zone
+from pipeline.views.deals import _render
+
+UPCOMING_LIMIT = 200
+
+
+def _next_url(request: HtmxHttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def _home_of(activity: Activity) -> str:
+    if activity.deal_id:
+        return reverse("deal_detail", args=[activity.deal_id])
+    return reverse("my_activities")
+
+
+@require_GET
+def my_activities(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's planned activities: overdue, today and upcoming, in their own day."""
+    now = timezone.now()
+    zone = user_zone(request.user)
+    today = now.astimezone(zone).date()
+    planned = (
+        Activity.objects.filter(assignee=request.user, done_at__isnull=True)
+        .select_related("deal", "contact")
+        .order_by("due_at", "id")[:UPCOMING_LIMIT]
+    )
+    groups: dict[str, list[Activity]] = {"overdue": [], "today": [], "upcoming": []}
+    for activity in planned:
+        if activity.due_at < now:
+            groups["overdue"].append(activity)
+        elif activity.due_at.astimezone(zone).date() == today:
+            groups["today"].append(activity)
+        else:
+            groups["upcoming"].append(activity)
+    context = {**groups, "count": sum(len(group) for group in groups.values()), "now": now}
+    return _render(request, "pipeline/activities.html", context)
+
+
+def _visible_activity(request: HtmxHttpRequest, activity_id: int) -> Activity:
+    activities = Activity.objects.visible_to(request.user).select_related("deal", "contact")
+    return get_object_or_404(activities, pk=activity_id)
+
+
+def _edit_form(request: HtmxHttpRequest, activity: Activity, data=None) -> ActivityForm:
+    local = activity.due_at.astimezone(user_zone(request.user))
+    initial = {
+        "kind": activity.kind,
+        "subject": activity.subject,
+        "due_date": local.date().isoformat(),
+        "due_time": local.strftime("%H:%M"),
+        "assignee": activity.assignee_id,
+        "notes": activity.notes,
+    }
+    return ActivityForm(data, initial=initial, user=request.user, keep=activity.assignee)
+
+
+def _edit_page(request, activity, form, status=200) -> HttpResponse:
+    context = {
+        "activity": activity,
+        "form": form,
+        "next": _next_url(request, _home_of(activity)),
+        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+    }
+    return _render(request, "pipeline/activity_edit.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def activity_edit(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
+    activity = _visible_activity(request, activity_id)
+    if request.method == "GET":
+        return _edit_page(request, activity, _edit_form(request, activity))
+    form = _edit_form(request, activity, request.POST)
+    if not form.is_valid():
+        return _edit_page(request, activity, form, status=422)
+    data = form.cleaned_data
+    try:
+        services.activity_update(
+            actor=request.user,
+            activity_id=activity.pk,
+            kind=data["kind"],
+            subject=data["subject"],
+            due_at=form.due_at(),
+            assignee=data["assignee"],
+            notes=data["notes"],
+        )
+    except services.DealNotFound as error:
+        raise Http404(str(error)) from error
+    except services.InvalidDeal as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _edit_page(request, activity, form, status=422)
+    messages.success(request, f"Saved: {data['subject']}.")
+    return redirect(_next_url(request, _home_of(activity)))
+
+
+@require_POST
+def activity_delete(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
+    try:
+        activity = services.activity_delete(actor=request.user, activity_id=activity_id)
+    except services.DealNotFound as error:
+        raise Http404(str(error)) from error
+    messages.success(request, f"Deleted: {activity.subject}.")
+    fallback = _home_of(activity)
+    target = _next_url(request, fallback)
+    # The edit page of a deleted activity is gone: go where it lived instead.
+    if target.startswith(reverse("activity_edit", args=[activity_id])):
+        target = fallback
+    return redirect(target)
+
+
+# ---- A contact's activities (loaded into the contact page) ------------------------------------
+
+
+def _contact_section(request, contact: Contact, form=None, status=200) -> HttpResponse:
+    activities = list(
+        Activity.objects.visible_to(request.user)
+        .filter(contact=contact)
+        .select_related("assignee", "deal")
+        .order_by("done_at", "due_at", "id")[:100]
+    )
+    context = {
+        "contact": contact,
+        "planned": [a for a in activities if a.done_at is None],
+        "done": [a for a in activities if a.done_at is not None][:10],
+        "activity_form": form
+        or ActivityForm(initial={"assignee": request.user.pk, "kind": "call"}, user=request.user),
+        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+        "next": reverse("contact_activities", args=[contact.pk]),
+        "today": timezone.localdate().isoformat(),
+    }
+    return _render(request, "pipeline/contact_activities.html", context, status=status)
+
+
+def _visible_contact(request, contact_id: int) -> Contact:
+    return get_object_or_404(Contact.objects.visible_to(request.user), pk=contact_id)
+
+
+@require_GET
+def contact_activities(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    return _contact_section(request, _visible_contact(request, contact_id))
+
+
+@require_POST
+def contact_activity_add(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    contact = _visible_contact(request, contact_id)
+    form = ActivityForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _contact_section(request, contact, form, status=422)
+    try:
+        activity = services.activity_create(
+            actor=request.user,
+            contact=contact,
+            kind=form.cleaned_data["kind"],
+            subject=form.cleaned_data["subject"],
+            due_at=form.due_at(),
+            assignee=form.cleaned_data["assignee"],
+            notes=form.cleaned_data["notes"],
+        )
+    except services.InvalidDeal as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return _contact_section(request, contact, form, status=422)
+    if not request.htmx:
+        messages.success(request, f"Planned: {activity.subject}.")
+        return redirect(_next_url(request, reverse("my_activities")))
+    return _contact_section(request, contact)
