@@ -387,7 +387,7 @@ def stage_report(
     currency = currency or settings.CRM_DEFAULT_CURRENCY
     deals = report_deals(user, team)
     # Removed stages stay in the report while history still names them.
-    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("is_archived", "position", "id"))
+    stages = list(Stage.objects.filter(pipeline=pipeline).order_by("position", "id"))
     by_id = {stage.pk: stage for stage in stages}
     open_stages = [s for s in stages if not s.is_won and not s.is_archived]
     people = list(report_people(user, team))
