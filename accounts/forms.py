@@ -1,5 +1,10 @@
+import zoneinfo
+
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import Team, User
 
 
 class LoginForm(AuthenticationForm):
@@ -10,3 +15,105 @@ class LoginForm(AuthenticationForm):
     password = forms.CharField(
         strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class StyledForm:
+    """Our input styling on every widget (checkboxes keep theirs)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "input")
+
+
+class UserCreateForm(StyledForm, forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100, required=False)
+    email = forms.EmailField(max_length=254)
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=User.Role.choices, initial=User.Role.REP)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="No team"
+    )
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to email an invitation with a link to choose a password.",
+    )
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if password:
+            password_validation.validate_password(password)
+        return password
+
+
+class UserRoleForm(StyledForm, forms.Form):
+    role = forms.ChoiceField(choices=User.Role.choices)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="No team"
+    )
+
+
+class DeactivateForm(StyledForm, forms.Form):
+    successor = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        empty_label="Choose who takes over",
+    )
+
+    def __init__(self, *args, leaving: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["successor"].queryset = User.objects.filter(is_active=True).exclude(
+            pk=leaving.pk
+        )
+
+
+class TeamForm(StyledForm, forms.Form):
+    name = forms.CharField(max_length=100)
+
+
+class TeamManagerForm(StyledForm, forms.Form):
+    manager = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).exclude(role=User.Role.ADMIN),
+        empty_label="Choose a person",
+    )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(StyledForm, forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+
+    class Meta:
+        model = User
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "time_zone",
+            "reminder_lead_minutes",
+            "email_reminders",
+            "email_aging_alerts",
+            "email_digest",
+        ]
+        help_texts = {
+            "email": "Reminders, alerts and password resets go here.",
+            "time_zone": "Due dates and times are shown in this zone.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["first_name"].required = True
+        self.fields["email"].required = True
+        self.fields["reminder_lead_minutes"].min_value = 0
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.exclude(pk=self.instance.pk).filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone already uses this email address.")
+        return email

@@ -12,6 +12,8 @@ def navigation(request: HttpRequest) -> dict:
         ("Activities", reverse("my_activities")),
         ("Reports", reverse("reports")),
     ]
+    items.append(("Contacts", reverse("contacts")))
+    items.append(("Organizations", reverse("organizations")))
     if getattr(user, "is_admin", False):
         items.append(("Settings", reverse("settings_pipelines")))
     if user.is_staff:

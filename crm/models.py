@@ -1,5 +1,29 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+
+class AddressBookQuerySet(models.QuerySet):
+    """Contacts and organizations are the company's shared address book."""
+
+    def visible_to(self, user):
+        """Everyone signed in sees the whole address book."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self
+
+    def editable_by(self, user):
+        """Owners edit their own, managers what their team owns, admins everything.
+
+        A record without an owner belongs to the company: only admins edit it.
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin:
+            return self
+        if user.is_manager and user.team_id is not None:
+            return self.filter(Q(owner_id=user.pk) | Q(owner__team_id=user.team_id))
+        return self.filter(owner_id=user.pk)
 
 
 class Organization(models.Model):
@@ -20,6 +44,8 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AddressBookQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -54,6 +80,8 @@ class Contact(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AddressBookQuerySet.as_manager()
 
     class Meta:
         ordering = ["first_name", "last_name"]

@@ -1,10 +1,17 @@
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm import services
+from crm.forms import ContactForm, OrganizationForm
 from crm.models import Contact, Organization
 
 SUGGESTIONS = 8
@@ -74,3 +81,125 @@ def contact_search(request: HttpRequest) -> HttpResponse:
         "crm/_suggestions.html",
         {"options": options, "term": term, "field": "contact_id", "kind": "contact"},
     )
+
+
+# ---- The shared address book: everyone reads it; owners, their managers and admins edit ------
+
+ADDRESS_BOOK_PER_PAGE = 50
+
+
+def _page(request: HttpRequest, rows):
+    return Paginator(rows, ADDRESS_BOOK_PER_PAGE).get_page(request.GET.get("page"))
+
+
+@require_GET
+def contacts(request: HttpRequest) -> HttpResponse:
+    q = _search_term(request, "q")
+    rows = Contact.objects.visible_to(request.user).select_related("organization", "owner")
+    for word in q.split()[:3]:
+        rows = rows.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(organization__name__icontains=word)
+        )
+    context = {"page": _page(request, rows), "q": q, "query": urlencode({"q": q})}
+    return render(request, "crm/contacts.html", context)
+
+
+@require_GET
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(
+        Contact.objects.visible_to(request.user).select_related("organization", "owner"),
+        pk=contact_id,
+    )
+    can_edit = Contact.objects.editable_by(request.user).filter(pk=contact.pk).exists()
+    return render(request, "crm/contact_detail.html", {"contact": contact, "can_edit": can_edit})
+
+
+@require_http_methods(["GET", "POST"])
+def contact_new(request: HttpRequest) -> HttpResponse:
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        contact = services.contact_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"{contact} added to the address book.")
+        return redirect("contact_detail", contact.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/contact_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.visible_to(request.user), pk=contact_id)
+    if not Contact.objects.editable_by(request.user).filter(pk=contact.pk).exists():
+        raise PermissionDenied("Only the owner, their manager or an admin can edit this contact.")
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        services.contact_update(actor=request.user, contact_id=contact.pk, **form.cleaned_data)
+        messages.success(request, "Contact saved.")
+        return redirect("contact_detail", contact.pk)
+    contact.refresh_from_db()
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request, "crm/contact_form.html", {"form": form, "contact": contact}, status=status
+    )
+
+
+@require_GET
+def organizations(request: HttpRequest) -> HttpResponse:
+    q = _search_term(request, "q")
+    rows = (
+        Organization.objects.visible_to(request.user)
+        .select_related("owner")
+        .annotate(contact_count=Count("contacts"))
+    )
+    for word in q.split()[:3]:
+        rows = rows.filter(Q(name__icontains=word) | Q(city__icontains=word))
+    context = {"page": _page(request, rows), "q": q, "query": urlencode({"q": q})}
+    return render(request, "crm/organizations.html", context)
+
+
+@require_GET
+def organization_detail(request: HttpRequest, organization_id: int) -> HttpResponse:
+    organization = get_object_or_404(
+        Organization.objects.visible_to(request.user).select_related("owner"), pk=organization_id
+    )
+    context = {
+        "organization": organization,
+        "people": organization.contacts.order_by("first_name", "last_name")[:100],
+        "can_edit": Organization.objects.editable_by(request.user)
+        .filter(pk=organization.pk)
+        .exists(),
+    }
+    return render(request, "crm/organization_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        organization = services.organization_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"{organization} added to the address book.")
+        return redirect("organization_detail", organization.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "crm/organization_form.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def organization_edit(request: HttpRequest, organization_id: int) -> HttpResponse:
+    organization = get_object_or_404(
+        Organization.objects.visible_to(request.user), pk=organization_id
+    )
+    if not Organization.objects.editable_by(request.user).filter(pk=organization.pk).exists():
+        raise PermissionDenied("Only the owner, their manager or an admin can edit this.")
+    form = OrganizationForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        services.organization_update(
+            actor=request.user, organization_id=organization.pk, **form.cleaned_data
+        )
+        messages.success(request, "Organization saved.")
+        return redirect("organization_detail", organization.pk)
+    organization.refresh_from_db()
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "organization": organization}
+    return render(request, "crm/organization_form.html", context, status=status)

@@ -321,7 +321,6 @@ def _plan_won_follow_up(*, deal: Deal, now) -> None:
     )
 
 
-
 def deal_create(
     *,
     actor,
@@ -473,11 +472,75 @@ def deal_update(
                 organization=changes.get("organization"),
                 owner=actor,
             )
+        previous_owner = deal.owner if "owner" in changes else None
         for name, value in changes.items():
             setattr(deal, name, value)
         deal.version += 1
         deal.save(update_fields=[*changes, "version", "updated_at"])
+        if previous_owner is not None and previous_owner.pk != deal.owner_id:
+            _record_owner_change(actor=actor, deal=deal, before=previous_owner, after=deal.owner)
     return deal
+
+
+def _record_owner_change(*, actor, deal: Deal, before, after, reason: str = "") -> None:
+    """History and audit rows for a deal given to another owner (ownership is sensitive)."""
+    note = f"Owner changed from {before} to {after}" + (f" ({reason})" if reason else "")
+    StageChange.objects.create(
+        deal=deal,
+        kind=StageChange.Kind.OWNER,
+        from_stage_id=deal.stage_id,
+        to_stage_id=deal.stage_id,
+        from_status=deal.status,
+        to_status=deal.status,
+        changed_by=actor,
+        note=note[:300],
+    )
+    AuditEntry.objects.create(
+        actor=actor,
+        action="deal_owner_changed",
+        scope=f"deal:{deal.pk}",
+        summary=f"“{deal.title}”: {note}"[:300],
+        changes={"owner": [before.pk, after.pk]},
+    )
+
+
+def deals_hand_over(*, actor, from_user, to_user) -> dict[str, int]:
+    """Give a leaving user's open deals and planned activities to ``to_user``.
+
+    Called by ``accounts.services.user_deactivate`` inside its transaction. Each deal gets an
+    owner history row and a new version (open boards and edit forms see the change); with
+    work to hand over and nobody to take it, nothing moves and ``InvalidMove`` is raised.
+    """
+    deals = list(
+        Deal.objects.select_for_update(of=("self",)).filter(owner=from_user, status="open")
+    )
+    activities = Activity.objects.filter(assignee=from_user, done_at__isnull=True)
+    if to_user is None:
+        if deals or activities.exists():
+            raise InvalidMove("Choose who takes over the open deals and planned activities.")
+        return {"deals": 0, "activities": 0}
+    now = timezone.now()
+    for deal in deals:
+        deal.owner = to_user
+        deal.version += 1
+        deal.updated_at = now
+    Deal.objects.bulk_update(deals, ["owner", "version", "updated_at"], batch_size=500)
+    StageChange.objects.bulk_create(
+        StageChange(
+            deal=deal,
+            kind=StageChange.Kind.OWNER,
+            from_stage_id=deal.stage_id,
+            to_stage_id=deal.stage_id,
+            from_status=deal.status,
+            to_status=deal.status,
+            changed_by=actor,
+            changed_at=now,
+            note=f"Owner changed from {from_user} to {to_user} ({from_user} left)"[:300],
+        )
+        for deal in deals
+    )
+    moved_activities = activities.update(assignee=to_user)
+    return {"deals": len(deals), "activities": moved_activities}
 
 
 def _touch_deal(deal_id: int | None) -> None:

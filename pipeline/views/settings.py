@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,24 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import AuditEntry
+from accounts.permissions import admin_required
 from crm.http import HtmxHttpRequest, form_errors_text
 from pipeline import services
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.forms import PipelineForm, StageAddForm, StageForm
 from pipeline.models import Deal, Pipeline, Stage
 from pipeline.views.board import announce
-
-
-def admin_required(view):
-    """Settings are for administrators; anyone else gets 403 and nothing changes."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_admin:
-            raise PermissionDenied("Only administrators can change pipelines and stages.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _pipeline(pipeline_id: int) -> Pipeline:

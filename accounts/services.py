@@ -1,0 +1,375 @@
+"""Writes about people and teams: invitations, roles, teams, deactivation.
+
+Every change an admin makes here is sensitive, so each service writes its ``AuditEntry`` in
+the same transaction as the change. Errors are ``AccountError`` with a message per field,
+raised before anything is written (or inside the transaction, which then rolls back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import AuditEntry, Team, User
+
+NAME_MAX = 100
+
+
+class AccountError(Exception):
+    """A change the rules refuse; ``errors`` maps a form field ("" for none) to the reason."""
+
+    def __init__(self, errors: dict[str, str] | str):
+        if isinstance(errors, str):
+            errors = {"": errors}
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+class AccountNotFound(AccountError):
+    """The user or team does not exist (answered as 404)."""
+
+
+def _require_admin(actor) -> None:
+    if not getattr(actor, "is_admin", False):
+        raise PermissionDenied("Only administrators manage users and teams.")
+
+
+def _audit(actor, *, action: str, scope: str, summary: str, changes: dict | None = None) -> None:
+    AuditEntry.objects.create(
+        actor=actor, action=action, scope=scope, summary=summary[:300], changes=changes or {}
+    )
+
+
+def _locked_user(user_id) -> User:
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        raise AccountNotFound("This user does not exist.")
+    return user
+
+
+def _team(team_id) -> Team | None:
+    if team_id in (None, ""):
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise AccountError({"team": "This team does not exist any more."})
+    return team
+
+
+def _other_active_admins(user: User):
+    return User.objects.filter(is_active=True, role=User.Role.ADMIN).exclude(pk=user.pk)
+
+
+def _person_errors(*, username: str, email: str, first_name: str, exclude=None) -> dict:
+    errors = {}
+    users = User.objects.exclude(pk=exclude) if exclude else User.objects.all()
+    if username is not None:
+        if not username:
+            errors["username"] = "Choose a username."
+        elif len(username) > 150 or not all(c.isalnum() or c in "@.+-_" for c in username):
+            errors["username"] = "Use up to 150 letters, digits and @ . + - _ only."
+        elif users.filter(username__iexact=username).exists():
+            errors["username"] = "This username is taken."
+    if not email:
+        errors["email"] = "Enter an email address."
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = "Enter a valid email address."
+        else:
+            if users.filter(email__iexact=email).exists():
+                errors["email"] = "Someone already uses this email address."
+    if first_name is not None and not first_name:
+        errors["first_name"] = "Enter a first name."
+    return errors
+
+
+def invitation_link(user: User) -> str:
+    """A one-time link to choose a password (Django's password-reset token)."""
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return settings.SITE_URL + path
+
+
+def _send_invitation(user: User, actor: User) -> None:
+    context = {"user": user, "actor": actor, "link": invitation_link(user)}
+    send_mail(
+        subject="You're invited to Pipeline CRM",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def user_create(
+    *,
+    actor,
+    username: str,
+    email: str,
+    first_name: str,
+    last_name: str = "",
+    role: str = User.Role.REP,
+    team_id=None,
+    password: str | None = None,
+) -> User:
+    """Create a user. Without a password they get an email with a link to choose one."""
+    _require_admin(actor)
+    username, email = (username or "").strip(), (email or "").strip().lower()
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    errors = _person_errors(username=username, email=email, first_name=first_name)
+    if role not in User.Role.values:
+        errors["role"] = "Choose rep, manager or admin."
+    if errors:
+        raise AccountError(errors)
+    with transaction.atomic():
+        team = _team(team_id)
+        user = User(
+            username=username,
+            email=email,
+            first_name=first_name[:NAME_MAX],
+            last_name=last_name[:NAME_MAX],
+            role=role,
+            team=team,
+        )
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        _audit(
+            actor,
+            action="user_created" if password else "user_invited",
+            scope=f"user:{user.pk}",
+            summary=f"{'Created' if password else 'Invited'} {user} ({user.get_role_display()}"
+            f"{', ' + team.name if team else ''})",
+            changes={"role": [None, role], "team": [None, team.name if team else None]},
+        )
+        if not password:
+            transaction.on_commit(lambda: _send_invitation(user, actor))
+    return user
+
+
+def user_resend_invitation(*, actor, user_id: int) -> User:
+    _require_admin(actor)
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise AccountNotFound("This user does not exist or is deactivated.")
+    if user.has_usable_password():
+        raise AccountError("This user has already chosen a password.")
+    _send_invitation(user, actor)
+    return user
+
+
+def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
+    """Change a user's role and team. The last active admin keeps their role."""
+    _require_admin(actor)
+    if role not in User.Role.values:
+        raise AccountError({"role": "Choose rep, manager or admin."})
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        team = _team(team_id)
+        if user.role == User.Role.ADMIN and role != User.Role.ADMIN:
+            if user.pk == actor.pk:
+                raise AccountError({"role": "You cannot take away your own admin role."})
+            if not _other_active_admins(user).exists():
+                raise AccountError({"role": "Keep at least one active admin."})
+        if user.role != role:
+            _audit(
+                actor,
+                action="role_changed",
+                scope=f"user:{user.pk}",
+                summary=f"{user}: role {user.get_role_display()} → {User.Role(role).label}",
+                changes={"role": [user.role, role]},
+            )
+        if user.team_id != (team.pk if team else None):
+            before = user.team.name if user.team_id else None
+            _audit(
+                actor,
+                action="team_changed",
+                scope=f"user:{user.pk}",
+                summary=f"{user}: team {before or 'none'} → {team.name if team else 'none'}",
+                changes={"team": [before, team.name if team else None]},
+            )
+        user.role, user.team = role, team
+        user.save(update_fields=["role", "team"])
+    return user
+
+
+HandOver = Callable[..., dict[str, int]]
+
+
+def user_deactivate(
+    *, actor, user_id: int, successor_id=None, hand_over: HandOver | None = None
+) -> dict[str, int]:
+    """Deactivate a user; ``hand_over`` moves their open work to the successor.
+
+    ``accounts`` cannot import ``pipeline`` (apps depend accounts ← crm ← pipeline), so the
+    caller passes ``pipeline.services.deals_hand_over``. It runs in this transaction: if it
+    refuses (say, open deals but no successor), nothing is deactivated either. Nothing is
+    deleted; the user can be reactivated. Returns what the hand-over moved.
+    """
+    _require_admin(actor)
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        if not user.is_active:
+            return {}
+        if user.pk == actor.pk:
+            raise AccountError("You cannot deactivate yourself.")
+        if user.role == User.Role.ADMIN and not _other_active_admins(user).exists():
+            raise AccountError("Keep at least one active admin.")
+        successor = None
+        if successor_id not in (None, ""):
+            successor = User.objects.filter(pk=successor_id).first()
+            if successor is None or not successor.is_active:
+                raise AccountError({"successor": "Choose an active user to take over."})
+            if successor.pk == user.pk:
+                raise AccountError({"successor": "Choose someone other than the person leaving."})
+        moved = hand_over(actor=actor, from_user=user, to_user=successor) if hand_over else {}
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        handed = ", ".join(f"{n} {what}" for what, n in moved.items() if n)
+        _audit(
+            actor,
+            action="user_deactivated",
+            scope=f"user:{user.pk}",
+            summary=f"Deactivated {user}"
+            + (f"; {handed} handed over to {successor}" if handed else ""),
+            changes={"is_active": [True, False], "successor": successor.pk if successor else None}
+            | moved,
+        )
+    return moved
+
+
+def user_reactivate(*, actor, user_id: int) -> User:
+    _require_admin(actor)
+    with transaction.atomic():
+        user = _locked_user(user_id)
+        if not user.is_active:
+            user.is_active = True
+            user.save(update_fields=["is_active"])
+            _audit(
+                actor,
+                action="user_reactivated",
+                scope=f"user:{user.pk}",
+                summary=f"Reactivated {user}",
+                changes={"is_active": [False, True]},
+            )
+    return user
+
+
+def _team_name(name: str, *, exclude=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise AccountError({"name": "Give the team a name."})
+    if len(name) > NAME_MAX:
+        raise AccountError({"name": f"Keep team names under {NAME_MAX} characters."})
+    taken = Team.objects.filter(name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise AccountError({"name": f"A team called “{name}” already exists."})
+    return name
+
+
+def team_create(*, actor, name: str) -> Team:
+    _require_admin(actor)
+    name = _team_name(name)
+    with transaction.atomic():
+        team = Team.objects.create(name=name)
+        _audit(
+            actor, action="team_created", scope=f"team:{team.pk}", summary=f"Created team {name}"
+        )
+    return team
+
+
+def team_rename(*, actor, team_id: int, name: str) -> Team:
+    _require_admin(actor)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().filter(pk=team_id).first()
+        if team is None:
+            raise AccountNotFound("This team does not exist.")
+        name = _team_name(name, exclude=team.pk)
+        if team.name != name:
+            _audit(
+                actor,
+                action="team_renamed",
+                scope=f"team:{team.pk}",
+                summary=f"Renamed team {team.name} to {name}",
+                changes={"name": [team.name, name]},
+            )
+            team.name = name
+            team.save(update_fields=["name"])
+    return team
+
+
+def team_set_manager(*, actor, team_id: int, user_id) -> User:
+    """Make ``user_id`` a manager of the team: they get the manager role and join it."""
+    _require_admin(actor)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().filter(pk=team_id).first()
+        if team is None:
+            raise AccountNotFound("This team does not exist.")
+        user = User.objects.select_for_update().filter(pk=user_id or None).first()
+        if user is None or not user.is_active:
+            raise AccountError({"manager": "Choose an active user."})
+        if user.role == User.Role.ADMIN:
+            raise AccountError(
+                {"manager": "Admins already see every team; choose a rep or a manager."}
+            )
+        if user.role == User.Role.MANAGER and user.team_id == team.pk:
+            return user
+        before = {"role": user.role, "team": user.team.name if user.team_id else None}
+        user.role, user.team = User.Role.MANAGER, team
+        user.save(update_fields=["role", "team"])
+        _audit(
+            actor,
+            action="team_manager_set",
+            scope=f"team:{team.pk}",
+            summary=f"{user} now manages {team.name}",
+            changes={
+                "user": user.pk,
+                "role": [before["role"], User.Role.MANAGER],
+                "team": [before["team"], team.name],
+            },
+        )
+    return user
+
+
+def profile_update(*, user, **fields) -> User:
+    """A user's own settings; the form has validated each value."""
+    allowed = {
+        "first_name",
+        "last_name",
+        "email",
+        "time_zone",
+        "reminder_lead_minutes",
+        "email_reminders",
+        "email_aging_alerts",
+        "email_digest",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise AccountError(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
+    email = fields.get("email")
+    if email and User.objects.exclude(pk=user.pk).filter(email__iexact=email).exists():
+        raise AccountError({"email": "Someone already uses this email address."})
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=list(fields))
+    return user
