@@ -95,7 +95,11 @@ def _page(request: HttpRequest, rows):
 @require_GET
 def contacts(request: HttpRequest) -> HttpResponse:
     q = _search_term(request, "q")
-    rows = Contact.objects.visible_to(request.user).select_related("organization", "owner")
+    rows = (
+        Contact.objects.visible_to(request.user)
+        .select_related("organization", "owner")
+        .order_by("first_name", "last_name", "pk")
+    )
     for word in q.split()[:3]:
         rows = rows.filter(
             Q(first_name__icontains=word)
@@ -152,6 +156,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
         Organization.objects.visible_to(request.user)
         .select_related("owner")
         .annotate(contact_count=Count("contacts"))
+        .order_by("name", "pk")
     )
     for word in q.split()[:3]:
         rows = rows.filter(Q(name__icontains=word) | Q(city__icontains=word))

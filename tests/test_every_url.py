@@ -1,0 +1,185 @@
+"""Every URL of the project, walked as anonymous, rep, manager and admin.
+
+The URLs come from the URL configuration itself, so a new page cannot escape: its keyword
+arguments must be in ``KWARG_OBJECTS`` below (filled with ids of objects that belong to
+someone else), or this test fails and says so. For each URL and role we GET and POST and
+check: anonymous users are sent to sign in (except on the public pages); nobody ever gets a
+500; settings answer 403 to non-admins; no page shows another team's deal, activity or
+notification; and no POST by a rep or manager changes anything that is not theirs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import AuditEntry, Team, User
+from crm.models import Contact, Organization
+from pipeline import metrics
+from pipeline.models import Activity, Deal, Notification, Pipeline, Stage, StageChange
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    DealFactory,
+    NotificationFactory,
+    OrganizationFactory,
+    StageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Zanzibar"  # in everything the outsider owns that others must not see
+
+# Pages an anonymous visitor may open (everything else sends them to sign in).
+PUBLIC = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "healthz",
+}
+
+
+def walk(patterns=None, prefix="", namespace=""):
+    """(route, name, kwarg names) for every URL pattern, Django's admin and static left out."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith(("admin/", "static/", "__debug__")):
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, route, inner)
+        elif isinstance(entry, URLPattern):
+            if route.startswith(("admin/", "static/")):
+                continue
+            yield route, f"{namespace}{entry.name}", list(entry.pattern.converters)
+
+
+def all_urls():
+    return sorted(walk())
+
+
+@pytest.fixture
+def world(rep, other_rep, manager, admin, outsider, other_team):
+    """Someone else's objects (the outsider, in another team) plus a little of our own."""
+    stage = StageFactory(name="Other stage")
+    deal = DealFactory(title=f"{SECRET} deal", owner=outsider, stage=stage)
+    contact = ContactFactory(first_name="Olga's", last_name="Contact", owner=outsider)
+    activity = ActivityFactory(
+        subject=f"{SECRET} call", deal=deal, contact=contact, assignee=outsider
+    )
+    notification = NotificationFactory(user=outsider, text=f"{SECRET} note")
+    organization = OrganizationFactory(name="Olga's Org", owner=outsider)
+    DealFactory(title="Rita's own deal", owner=rep, stage=stage)
+    return {
+        "pipeline_id": stage.pipeline_id,
+        "stage_id": stage.pk,
+        "deal_id": deal.pk,
+        "activity_id": activity.pk,
+        "contact_id": contact.pk,
+        "organization_id": organization.pk,
+        "notification_id": notification.pk,
+        "user_id": outsider.pk,
+        "team_id": other_team.pk,
+        "direction": "up",
+        "table": next(iter(metrics.TABLES)),
+        "uidb64": "MQ",
+        "token": "not-a-token",
+    }
+
+
+def url_for(name: str, kwarg_names: list[str], world: dict) -> str:
+    unknown = [name for name in kwarg_names if name not in world]
+    if unknown:
+        pytest.fail(
+            f"URL {name!r} takes {unknown}: add these keyword arguments to the map in the "
+            "`world` fixture of tests/test_every_url.py (an id of an object that belongs to "
+            "someone else), so the walk covers the new page."
+        )
+    return reverse(name, kwargs={key: world[key] for key in kwarg_names})
+
+
+def snapshot() -> dict:
+    """Everything a refused POST must leave as it was."""
+    return {
+        "deals": list(Deal.objects.order_by("pk").values()),
+        "changes": StageChange.objects.count(),
+        "stages": list(Stage.objects.order_by("pk").values()),
+        "pipelines": list(Pipeline.objects.order_by("pk").values()),
+        "activities": list(Activity.objects.order_by("pk").values()),
+        "notifications": list(Notification.objects.order_by("pk").values()),
+        "users": list(
+            User.objects.order_by("pk").values("pk", "role", "team", "is_active", "password")
+        ),
+        "teams": list(Team.objects.order_by("pk").values()),
+        "contacts": list(Contact.objects.order_by("pk").values()),
+        "organizations": list(Organization.objects.order_by("pk").values()),
+        "audit": AuditEntry.objects.count(),
+    }
+
+
+def test_the_walk_finds_the_pages_it_should():
+    names = {name for _route, name, _kwargs in all_urls()}
+    assert {"deal_detail", "settings_users", "contact_edit", "accounts:login"} <= names
+
+
+def fetch(client, method: str, url: str):
+    """The response, with a view's exception turned into the 500 a visitor would get."""
+    try:
+        return getattr(client, method)(url)
+    except Exception as error:  # noqa: BLE001 - reported as a failure below
+        return type("Crash", (), {"status_code": 500, "content": repr(error).encode()})()
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_everywhere_but_the_public_pages(client, world):
+    login = reverse("accounts:login")
+    problems = []
+    for _route, name, kwargs in all_urls():
+        url = url_for(name, kwargs, world)
+        for method in ("get", "post"):
+            response = fetch(client, method, url)
+            status = response.status_code
+            if (
+                status >= 500
+                or name not in PUBLIC
+                and (status != 302 or not response["Location"].startswith(login))
+            ):
+                problems.append((method, url, status))
+    assert problems == []
+
+
+@pytest.mark.parametrize("persona", ["rep", "manager"])
+def test_reps_and_managers_never_see_or_change_what_is_not_theirs(client, world, persona, request):
+    user = request.getfixturevalue(persona)
+    before = snapshot()
+    problems = []
+    for _route, name, kwargs in all_urls():
+        url = url_for(name, kwargs, world)
+        for method in ("get", "post"):
+            client.force_login(user)  # a POST to logout signs out
+            response = fetch(client, method, url)
+            status = response.status_code
+            if status >= 500:
+                problems.append((method, url, status, response.content[:200]))
+            elif name.startswith("settings_") and status not in (403, 405):
+                problems.append((method, url, status, "settings must answer 403"))
+            elif status == 200 and SECRET in response.content.decode(errors="replace"):
+                problems.append((method, url, status, "shows someone else's data"))
+    assert problems == []
+    assert snapshot() == before
+
+
+def test_admins_can_open_every_page_and_no_request_is_a_server_error(client, world, admin):
+    problems = []
+    for _route, name, kwargs in all_urls():
+        url = url_for(name, kwargs, world)
+        for method in ("get", "post"):
+            client.force_login(admin)
+            response = fetch(client, method, url)
+            if response.status_code >= 500:
+                problems.append((method, url, response.status_code, response.content[:200]))
+    assert problems == []
