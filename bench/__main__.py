@@ -5,7 +5,11 @@ It seeds a dedicated PostgreSQL database (``<name>_bench`` beside ``DATABASE_URL
 
 - the board page (admin: every deal; manager: one team) and a move, median and p95;
 - the same cards read by one plain SQL query, as the floor;
-- board views per second through gunicorn, and the web workers' resident memory.
+- board views per second through gunicorn, and the web workers' resident memory;
+- the reports page (stage metrics, this quarter) over 20 reps, 100,000 deals and about
+  1,000,000 history rows, beside one hand-written SQL doing the same core aggregation.
+
+``--only board`` or ``--only reports`` runs one part (``make bench BENCH_ARGS="--only reports"``).
 
 Speed is reported here, never asserted in timed tests.
 """
@@ -189,6 +193,136 @@ def measure_size(label: str, args) -> dict:
     return results
 
 
+# The core of the stage metrics in one hand-written statement: every stay overlapping the
+# quarter, its outcome and time inside it, per rep and stage, with no visibility rule.
+REPORTS_FLOOR_SQL = """
+WITH events AS (
+    SELECT sc.deal_id, d.owner_id, sc.kind, sc.to_stage_id, sc.to_status, sc.changed_at,
+           LEAD(sc.kind) OVER w AS next_kind, LEAD(sc.changed_at) OVER w AS next_at
+    FROM pipeline_stagechange sc JOIN pipeline_deal d ON d.id = sc.deal_id
+    WHERE sc.kind NOT IN ('reorder', 'owner') AND sc.changed_at < %(end)s
+      AND (d.closed_at IS NULL OR d.closed_at >= %(start)s)
+    WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
+)
+SELECT owner_id, to_stage_id, COUNT(*) FILTER (WHERE changed_at >= %(start)s),
+       COUNT(*) FILTER (WHERE next_kind = 'lost'),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
+           COALESCE(next_at, %(end)s) - GREATEST(changed_at, %(start)s)))
+FROM events
+WHERE to_status = 'open' AND kind IN ('created', 'stage', 'reopened', 'pipeline')
+  AND (next_at IS NULL OR next_at > %(start)s)
+GROUP BY owner_id, to_stage_id
+"""
+
+# More history of the same shape, consistent with every deal's state: while a deal sat in its
+# first stage, it went to the next stage and came back, a number of times.
+EXTRA_HISTORY_SQL = """
+WITH firsts AS (
+    SELECT sc.deal_id, sc.to_stage_id AS stage_id, sc.changed_at AS t0, sc.changed_by_id,
+           COALESCE(LEAD(sc.changed_at) OVER w, now()) AS t1, ROW_NUMBER() OVER w AS n
+    FROM pipeline_stagechange sc
+    WHERE sc.kind NOT IN ('reorder', 'owner')
+    WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
+), pairs AS (
+    SELECT f.*, nxt.id AS next_stage_id
+    FROM firsts f
+    JOIN pipeline_stage s ON s.id = f.stage_id
+    CROSS JOIN LATERAL (
+        SELECT id FROM pipeline_stage n
+        WHERE n.pipeline_id = s.pipeline_id AND n.position > s.position
+          AND NOT n.is_won AND NOT n.is_archived
+        ORDER BY n.position LIMIT 1
+    ) nxt
+    WHERE f.n = 1
+)
+INSERT INTO pipeline_stagechange
+    (deal_id, kind, from_stage_id, to_stage_id, from_status, to_status, changed_by_id,
+     changed_at, note)
+SELECT p.deal_id, 'stage',
+       CASE WHEN g %% 2 = 1 THEN p.stage_id ELSE p.next_stage_id END,
+       CASE WHEN g %% 2 = 1 THEN p.next_stage_id ELSE p.stage_id END,
+       'open', 'open', p.changed_by_id,
+       p.t0 + (p.t1 - p.t0) * g / (2 * %(pairs)s + 1), ''
+FROM pairs p CROSS JOIN generate_series(1, 2 * %(pairs)s) g
+"""
+
+
+def measure_reports(args) -> dict:
+    """The reports page at benchmark size: 20 reps, 100k deals, ~1M history rows."""
+    import math
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from accounts.models import User
+    from pipeline import metrics
+    from pipeline.models import Deal, StageChange
+    from pipeline.report_filters import period_days
+
+    start = time.perf_counter()
+    call_command(
+        "seed_demo", flush=True, deals=args.report_deals, reps=args.reps, seed=7, verbosity=0
+    )
+    seeded = StageChange.objects.count()
+    deals = Deal.objects.count()
+    missing = args.report_history - seeded
+    if missing > 0:
+        pairs = math.ceil(missing / (2 * deals))
+        with connection.cursor() as cursor:
+            cursor.execute(EXTRA_HISTORY_SQL, {"pairs": pairs})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    seconds = time.perf_counter() - start
+    results = {
+        "deals": deals,
+        "history": StageChange.objects.count(),
+        "seeded_history": seeded,
+        "reps": User.objects.filter(role="rep").count(),
+        "seed_s": seconds,
+    }
+    admin = User.objects.filter(role="admin").first()
+    manager = User.objects.filter(role="manager").first()
+    for label, user in (("admin", admin), ("manager", manager)):
+        client = Client()
+        client.force_login(user)
+
+        def page(client=client):
+            response = client.get("/reports/", {"period": "quarter"})
+            assert response.status_code == 200, response.status_code
+
+        results[f"reports_{label}"] = timed(page, args.repeat)
+    client = Client()
+    client.force_login(admin)
+    results["reports_csv"] = timed(
+        lambda: client.get("/reports/stages.csv", {"period": "quarter"}), args.repeat
+    )
+    first, last = period_days("quarter", dt_today())
+    period = metrics.Period("quarter", first, last, dt_utc())
+
+    def floor():
+        with connection.cursor() as cursor:
+            end = period.measured_until(timezone.now())
+            cursor.execute(REPORTS_FLOOR_SQL, {"start": period.start, "end": end})
+            cursor.fetchall()
+
+    results["reports_floor"] = timed(floor, args.repeat)
+    return results
+
+
+def dt_today():
+    from django.utils import timezone
+
+    return timezone.now().date()
+
+
+def dt_utc():
+    import datetime as dt
+
+    return dt.UTC
+
+
 def http_throughput(args) -> tuple[float, float, int]:
     """Board views per second through gunicorn (2 workers), and the workers' memory (MB)."""
     import socket
@@ -301,6 +435,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--http-seconds", type=float, default=8.0)
+    parser.add_argument("--only", choices=["board", "reports"], help="run one part only")
+    parser.add_argument("--report-deals", type=int, default=100_000)
+    parser.add_argument("--report-history", type=int, default=1_000_000)
     args = parser.parse_args()
 
     url = bench_database_url()
@@ -314,6 +451,10 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.only != "board":
+        print_reports(measure_reports(args))
+    if args.only == "reports":
+        return
     sizes = {label: measure_size(label, args) for label in ("small", "large")}
     os.environ.pop("CRM_TESTING")
     rps, rss, errors = http_throughput(args)
@@ -348,6 +489,24 @@ def main() -> None:
         f"gunicorn, 2 workers, 4 clients: {rps:.0f} board views/s ({errors} errors); "
         f"largest web process {rss} MB resident"
     )
+
+
+def print_reports(r: dict) -> None:
+    print()
+    print(
+        f"reports data: {r['deals']:,} deals, {r['reps']} reps, {r['history']:,} history rows "
+        f"({r['seeded_history']:,} from seed_demo, the rest added by SQL); "
+        f"seeding took {r['seed_s']:.1f} s"
+    )
+    print(f"{'':<44} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4}")
+    for name, key in (
+        ("reports page, this quarter, admin (all)", "reports_admin"),
+        ("reports page, this quarter, manager (team)", "reports_manager"),
+        ("stages CSV, this quarter, admin", "reports_csv"),
+        ("floor: one plain SQL for the stage table", "reports_floor"),
+    ):
+        median, p95, queries = r[key]
+        print(f"{name:<44} {median:8.1f} {p95:8.1f} {queries:4d}")
 
 
 if __name__ == "__main__":
