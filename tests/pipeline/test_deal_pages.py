@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEntry
 from pipeline.models import Deal, StageChange
 from pipeline.services import InvalidDeal, deal_create, deal_move, deal_update
 from tests.factories import ActivityFactory, DealFactory, OrganizationFactory, PipelineFactory
@@ -645,3 +646,38 @@ def test_a_board_move_cannot_cross_pipelines(client, admin, rep, deal):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 400
+
+
+def test_giving_a_deal_to_another_owner_is_recorded_in_history_and_audit(
+    client, manager, rep, other_rep, stages
+):
+    deal = DealFactory(stage=stages[0], owner=rep)
+    client.force_login(manager)
+    response = client.post(
+        reverse("deal_edit", args=[deal.pk]),
+        {
+            "title": deal.title,
+            "value": "1000",
+            "currency": "EUR",
+            "owner": other_rep.pk,
+            "version": 1,
+        },
+    )
+    assert response.status_code == 302
+    change = StageChange.objects.get(deal=deal, kind="owner")
+    assert (
+        change.changed_by == manager and str(rep) in change.note and str(other_rep) in change.note
+    )
+    assert AuditEntry.objects.get(action="deal_owner_changed").scope == f"deal:{deal.pk}"
+    # Saving again with the same owner records nothing new.
+    client.post(
+        reverse("deal_edit", args=[deal.pk]),
+        {
+            "title": "New title",
+            "value": "1000",
+            "currency": "EUR",
+            "owner": other_rep.pk,
+            "version": 2,
+        },
+    )
+    assert StageChange.objects.filter(deal=deal, kind="owner").count() == 1
