@@ -5,6 +5,7 @@ address book app must not import the pipeline)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -139,7 +140,7 @@ def _contact_section(request, contact: Contact, form=None, status=200) -> HttpRe
         Activity.objects.visible_to(request.user)
         .filter(contact=contact)
         .select_related("assignee", "deal")
-        .order_by("done_at", "due_at", "id")[:100]
+        .order_by(F("done_at").desc(nulls_first=True), "due_at", "id")[:100]
     )
     context = {
         "contact": contact,
@@ -148,8 +149,7 @@ def _contact_section(request, contact: Contact, form=None, status=200) -> HttpRe
         "activity_form": form
         or ActivityForm(initial={"assignee": request.user.pk, "kind": "call"}, user=request.user),
         "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
-        "next": reverse("contact_activities", args=[contact.pk]),
-        "today": timezone.localdate().isoformat(),
+        "next": reverse("contact_detail", args=[contact.pk]),
     }
     return _render(request, "pipeline/contact_activities.html", context, status=status)
 
