@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pipeline.views import board, deals, reports, settings
+from pipeline.views import activities, board, deals, notifications, reports, settings
 
 urlpatterns = [
     path("settings/pipelines/", settings.pipelines, name="settings_pipelines"),
