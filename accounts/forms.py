@@ -61,14 +61,22 @@ class DeactivateForm(StyledForm, forms.Form):
     successor = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True),
         required=False,
-        empty_label="Choose who takes over",
+        label="Who takes over",
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose who takes over the open deals and planned activities.",
+            "invalid_choice": "Choose an active user other than the person leaving.",
+        },
+        help_text="Their open deals and planned activities move to this person; each deal's "
+        "history records the new owner.",
     )
 
-    def __init__(self, *args, leaving: User, **kwargs):
+    def __init__(self, *args, leaving: User, has_work: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["successor"].queryset = User.objects.filter(is_active=True).exclude(
             pk=leaving.pk
         )
+        self.fields["successor"].required = has_work
 
 
 class TeamForm(StyledForm, forms.Form):
@@ -101,6 +109,7 @@ class ProfileForm(StyledForm, forms.ModelForm):
             "email_aging_alerts",
             "email_digest",
         ]
+        labels = {"reminder_lead_minutes": "Reminder lead time (minutes)"}
         help_texts = {
             "email": "Reminders, alerts and password resets go here.",
             "time_zone": "Due dates and times are shown in this zone.",
@@ -111,6 +120,7 @@ class ProfileForm(StyledForm, forms.ModelForm):
         self.fields["first_name"].required = True
         self.fields["email"].required = True
         self.fields["reminder_lead_minutes"].min_value = 0
+        self.fields["reminder_lead_minutes"].widget.attrs["class"] = "input input-number"
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()

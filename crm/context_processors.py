@@ -12,8 +12,8 @@ def navigation(request: HttpRequest) -> dict:
         ("Activities", reverse("my_activities")),
         ("Reports", reverse("reports")),
     ]
+    # The shared address book: contacts, with organizations one tab away.
     items.append(("Contacts", reverse("contacts")))
-    items.append(("Organizations", reverse("organizations")))
     if getattr(user, "is_admin", False):
         items.append(("Settings", reverse("settings_pipelines")))
     if user.is_staff:
@@ -24,7 +24,9 @@ def navigation(request: HttpRequest) -> dict:
             {
                 "label": label,
                 "url": url,
-                "active": path == url or (url != "/" and path.startswith(url)),
+                "active": path == url
+                or (url != "/" and path.startswith(url))
+                or (url == reverse("contacts") and path.startswith(reverse("organizations"))),
             }
             for label, url in items
         ]

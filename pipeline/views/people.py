@@ -21,13 +21,15 @@ from pipeline import services
 from pipeline.models import Activity, Deal
 
 
-def _page(request, person: User, form: DeactivateForm, status: int = 200) -> HttpResponse:
-    context = {
-        "person": person,
-        "form": form,
+def _open_work(person: User) -> dict[str, int]:
+    return {
         "open_deals": Deal.objects.filter(owner=person, status=Deal.Status.OPEN).count(),
         "planned": Activity.objects.filter(assignee=person, done_at__isnull=True).count(),
     }
+
+
+def _page(request, person: User, form: DeactivateForm, work, status: int = 200) -> HttpResponse:
+    context = {"person": person, "form": form, **work}
     return render(request, "accounts/settings_user_deactivate.html", context, status=status)
 
 
@@ -35,9 +37,11 @@ def _page(request, person: User, form: DeactivateForm, status: int = 200) -> Htt
 @admin_required
 def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User, pk=user_id)
+    work = _open_work(person)
+    has_work = any(work.values())
     if request.method == "GET":
-        return _page(request, person, DeactivateForm(leaving=person))
-    form = DeactivateForm(request.POST, leaving=person)
+        return _page(request, person, DeactivateForm(leaving=person, has_work=has_work), work)
+    form = DeactivateForm(request.POST, leaving=person, has_work=has_work)
     if form.is_valid():
         successor = form.cleaned_data["successor"]
         try:
@@ -57,4 +61,4 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
             suffix = f" Their open work now belongs to {successor}." if handed else ""
             messages.success(request, f"{person} is deactivated.{suffix}")
             return redirect("settings_user", person.pk)
-    return _page(request, person, form, status=422)
+    return _page(request, person, form, _open_work(person), status=422)
