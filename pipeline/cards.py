@@ -135,6 +135,9 @@ def render_card(deal: Deal, *, now: dt.datetime | None = None) -> SafeString:
         f'<div class="card-foot"><span class="card-age" title="In {escape(stage.name)} since '
         f'{_day_month_year(deal.stage_entered_at.astimezone(zone))}">{in_stage} '
         f"day{'' if in_stage == 1 else 's'} in stage</span>{rotting_badge}"
+        '<button type="button" class="card-plan button button-ghost button-small" '
+        f'hx-get="{_url_template("activity_plan").format(pk)}" hx-target="#plan-body" '
+        f'aria-haspopup="dialog" aria-label="Plan a next step for {title}">Plan</button>'
         '<button type="button" class="card-move button button-ghost button-small" '
         f'data-open-move aria-haspopup="dialog" aria-label="Move {title}">Move</button></div></li>'
     )

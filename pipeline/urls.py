@@ -67,6 +67,7 @@ urlpatterns = [
         "activities/<int:activity_id>/complete", deals.activity_complete, name="activity_complete"
     ),
     path("activities/", activities.my_activities, name="my_activities"),
+    path("deals/<int:deal_id>/activities/plan", activities.activity_plan, name="activity_plan"),
     path("activities/<int:activity_id>/edit", activities.activity_edit, name="activity_edit"),
     path("activities/<int:activity_id>/delete", activities.activity_delete, name="activity_delete"),
     path(

@@ -4,6 +4,8 @@ address book app must not import the pipeline)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.db.models import F
 from django.http import Http404, HttpResponse
@@ -12,13 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from crm.http import HtmxHttpRequest
 from crm.models import Contact
-from pipeline import services
+from pipeline import selectors, services
+from pipeline.cards import render_card
 from pipeline.forms import ActivityForm
-from pipeline.models import Activity
+from pipeline.models import Activity, Deal
 from pipeline.reminders import user_zone
+from pipeline.views.board import announce
 from pipeline.views.deals import _render
 
 UPCOMING_LIMIT = 200
@@ -187,3 +192,43 @@ def contact_activity_add(request: HtmxHttpRequest, contact_id: int) -> HttpRespo
         messages.success(request, f"Planned: {activity.subject}.")
         return redirect(_next_url(request, reverse("my_activities")))
     return _contact_section(request, contact)
+
+
+# ---- Plan from a board card (a dialog on the board) -------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def activity_plan(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
+    """GET: the plan form for the board's dialog. POST: plan it and answer with the fresh
+    card (its next step changed); a bad form comes back into the dialog with its errors."""
+    deal = get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_id)
+    tomorrow = timezone.now().astimezone(user_zone(request.user)).date() + dt.timedelta(days=1)
+    initial = {"assignee": deal.owner_id, "kind": "call", "due_date": tomorrow.isoformat()}
+    form = ActivityForm(request.POST or None, initial=initial, user=request.user)
+    context = {
+        "deal": deal,
+        "activity_form": form,
+        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+    }
+    if request.method == "GET":
+        return _render(request, "pipeline/_plan_dialog.html", context)
+    if form.is_valid():
+        try:
+            activity = services.activity_create(
+                actor=request.user,
+                deal=deal,
+                kind=form.cleaned_data["kind"],
+                subject=form.cleaned_data["subject"],
+                due_at=form.due_at(),
+                assignee=form.cleaned_data["assignee"],
+                notes=form.cleaned_data["notes"],
+            )
+        except services.InvalidDeal as error:
+            for field, message in error.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            card = selectors.board_card(user=request.user, deal_id=deal.pk)
+            response = HttpResponse(render_card(card))
+            return announce(response, f"Planned for “{deal.title}”: {activity.subject}.")
+    response = _render(request, "pipeline/_plan_dialog.html", context, status=422)
+    return reswap(retarget(response, "#plan-body"), "innerHTML")

@@ -387,6 +387,37 @@
     }
   });
 
+  /* ---- Plan a next step from a card: the form loads into a dialog; the card refreshes -- */
+
+  const planDialog = document.getElementById("plan-dialog");
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "plan-body") {
+      if (!planDialog.open) {
+        planDialog._returnFocus = event.detail.requestConfig && event.detail.requestConfig.elt;
+        planDialog.showModal();
+      }
+      const first = planDialog.querySelector("[aria-invalid=true], input[name=subject]");
+      if (first) first.focus();
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-plan-activity]") && event.detail.successful) {
+      const card = document.getElementById(form.getAttribute("data-card-id"));
+      planDialog._returnFocus = card; // the swapped-in card takes focus back
+      planDialog.close();
+    }
+  });
+
+  planDialog.addEventListener("close", function () {
+    window.setTimeout(function () {
+      const body = document.getElementById("plan-body");
+      if (!planDialog.open) body.replaceChildren();
+    }, 0);
+  });
+
   /* Type-ahead: choosing an option fills the hidden id; typing again clears it. */
   quickAddDialog.addEventListener("click", function (event) {
     const option = event.target.closest(".typeahead-option");
