@@ -28,7 +28,7 @@ def _form(request: HtmxHttpRequest) -> ReportFilterForm:
 def _report(form: ReportFilterForm, request: HtmxHttpRequest) -> metrics.Report | None:
     if not form.is_valid() or form.cleaned_data["pipeline"] is None:
         return None
-    return metrics.stage_report(
+    return metrics.cached_stage_report(
         user=request.user,
         pipeline=form.cleaned_data["pipeline"],
         period=form.chosen_period(),

@@ -183,3 +183,18 @@ def test_the_number_of_queries_does_not_grow_with_the_data(client, manager, rep,
     with count_statements() as small_csv:
         client.get(reverse("reports_csv", args=["stages"]))
     assert len(small_csv) <= len(large)
+
+
+def test_a_repeat_view_is_served_from_the_cache_until_a_deal_changes(client, manager, rep, stages):
+    client.force_login(manager)
+    url = reverse("reports_csv", args=["reps"])
+    _grow(rep, stages, 2)
+    with count_statements() as first:
+        before = csv_rows(client.get(url))
+    with count_statements() as again:
+        assert csv_rows(client.get(url)) == before
+    assert len(again) < len(first)
+    deal = deal_create(actor=rep, title="New one", stage=stages[0], value=Decimal(100))
+    deal_move(actor=rep, deal_id=deal.pk, version=deal.version, outcome="won")
+    after = csv_rows(client.get(url))
+    assert int(after[-1][4]) == int(before[-1][4]) + 1  # one more won deal, at once
