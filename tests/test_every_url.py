@@ -183,3 +183,18 @@ def test_admins_can_open_every_page_and_no_request_is_a_server_error(client, wor
             if response.status_code >= 500:
                 problems.append((method, url, response.status_code, response.content[:200]))
     assert problems == []
+
+
+def test_ids_that_do_not_exist_or_overflow_are_404_not_500(client, world, admin, rep):
+    """Ids past the end of a 64-bit column must not reach the database as an error."""
+    huge = {key: (2**64 if isinstance(value, int) else value) for key, value in world.items()}
+    problems = []
+    for _route, name, kwargs in all_urls():
+        url = url_for(name, kwargs, huge)
+        for user in (admin, rep):
+            for method in ("get", "post"):
+                client.force_login(user)
+                response = fetch(client, method, url)
+                if response.status_code >= 500:
+                    problems.append((user.username, method, url, response.content[:200]))
+    assert problems == []
