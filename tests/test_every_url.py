@@ -103,22 +103,57 @@ def url_for(name: str, kwarg_names: list[str], world: dict) -> str:
     return reverse(name, kwargs={key: world[key] for key in kwarg_names})
 
 
-def snapshot() -> dict:
-    """Everything a refused POST must leave as it was."""
+def snapshot(user=None) -> dict:
+    """Everything a refused POST must leave as it was: all that is not ``user``'s own."""
+    mine = user.pk if user is not None else None
     return {
-        "deals": list(Deal.objects.order_by("pk").values()),
-        "changes": StageChange.objects.count(),
+        "deals": list(Deal.objects.exclude(owner_id=mine).order_by("pk").values()),
+        "changes": StageChange.objects.exclude(deal__owner_id=mine).count(),
         "stages": list(Stage.objects.order_by("pk").values()),
         "pipelines": list(Pipeline.objects.order_by("pk").values()),
-        "activities": list(Activity.objects.order_by("pk").values()),
-        "notifications": list(Notification.objects.order_by("pk").values()),
+        "activities": list(Activity.objects.exclude(assignee_id=mine).order_by("pk").values()),
+        "notifications": list(Notification.objects.exclude(user_id=mine).order_by("pk").values()),
         "users": list(
-            User.objects.order_by("pk").values("pk", "role", "team", "is_active", "password")
+            User.objects.exclude(pk=mine)
+            .order_by("pk")
+            .values("pk", "username", "email", "role", "team", "is_active", "password")
         ),
+        "my_access": list(User.objects.filter(pk=mine).values("role", "team", "is_active")),
         "teams": list(Team.objects.order_by("pk").values()),
-        "contacts": list(Contact.objects.order_by("pk").values()),
-        "organizations": list(Organization.objects.order_by("pk").values()),
-        "audit": AuditEntry.objects.count(),
+        "contacts": list(Contact.objects.exclude(owner_id=mine).order_by("pk").values()),
+        "organizations": list(Organization.objects.exclude(owner_id=mine).order_by("pk").values()),
+        "audit": list(AuditEntry.objects.exclude(actor_id=mine).values_list("pk", flat=True)),
+        "audit_about_access": AuditEntry.objects.filter(scope__startswith="user").count(),
+    }
+
+
+def payload(world: dict, user) -> dict:
+    """Plausible form values for every kind of POST, so a missing check would let it through."""
+    return {
+        "title": "Hacked",
+        "name": "Hacked",
+        "first_name": "Hacked",
+        "subject": "Hacked",
+        "email": "hacked@example.com",
+        "username": "hacked",
+        "role": "admin",
+        "team": world["team_id"],
+        "manager": user.pk,
+        "successor": user.pk,
+        "owner": user.pk,
+        "assignee": user.pk,
+        "stage": world["stage_id"],
+        "version": 1,
+        "value": "1",
+        "currency": "EUR",
+        "kind": "call",
+        "outcome": "won",
+        "due_date": "2030-01-01",
+        "due_time": "10:00",
+        "time_zone": "UTC",
+        "reminder_lead_minutes": "15",
+        "probability": "50",
+        "template": "empty",
     }
 
 
@@ -127,10 +162,10 @@ def test_the_walk_finds_the_pages_it_should():
     assert {"deal_detail", "settings_users", "contact_edit", "accounts:login"} <= names
 
 
-def fetch(client, method: str, url: str):
+def fetch(client, method: str, url: str, data=None):
     """The response, with a view's exception turned into the 500 a visitor would get."""
     try:
-        return getattr(client, method)(url)
+        return getattr(client, method)(url, data) if data else getattr(client, method)(url)
     except Exception as error:  # noqa: BLE001 - reported as a failure below
         return type("Crash", (), {"status_code": 500, "content": repr(error).encode()})()
 
@@ -155,13 +190,13 @@ def test_anonymous_visitors_are_sent_to_sign_in_everywhere_but_the_public_pages(
 @pytest.mark.parametrize("persona", ["rep", "manager"])
 def test_reps_and_managers_never_see_or_change_what_is_not_theirs(client, world, persona, request):
     user = request.getfixturevalue(persona)
-    before = snapshot()
+    before = snapshot(user)
     problems = []
     for _route, name, kwargs in all_urls():
         url = url_for(name, kwargs, world)
-        for method in ("get", "post"):
+        for method, data in (("get", None), ("post", None), ("post", payload(world, user))):
             client.force_login(user)  # a POST to logout signs out
-            response = fetch(client, method, url)
+            response = fetch(client, method, url, data)
             status = response.status_code
             if status >= 500:
                 problems.append((method, url, status, response.content[:200]))
@@ -170,7 +205,8 @@ def test_reps_and_managers_never_see_or_change_what_is_not_theirs(client, world,
             elif status == 200 and SECRET in response.content.decode(errors="replace"):
                 problems.append((method, url, status, "shows someone else's data"))
     assert problems == []
-    assert snapshot() == before
+    after = snapshot(user)
+    assert {key for key in before if before[key] != after[key]} == set()
 
 
 def test_admins_can_open_every_page_and_no_request_is_a_server_error(client, world, admin):
