@@ -210,15 +210,13 @@ def _teams_page(request, form=None, status=200, forms=None):
     ).order_by("first_name", "last_name"):
         managers.setdefault(person.team_id, []).append(person)
     forms = forms or {}
-    rows = [
-        (
-            team,
-            managers.get(team.pk, []),
-            forms.get(("rename", team.pk)) or TeamForm(initial={"name": team.name}),
-            forms.get(("manager", team.pk)) or TeamManagerForm(),
-        )
-        for team in teams
-    ]
+    rows = []
+    for team in teams:
+        rename = forms.get(("rename", team.pk)) or TeamForm(initial={"name": team.name})
+        manager = forms.get(("manager", team.pk)) or TeamManagerForm()
+        # One page holds a form pair per team: give each its own element ids.
+        rename.auto_id = manager.auto_id = f"team{team.pk}-%s"
+        rows.append((team, managers.get(team.pk, []), rename, manager))
     return render(
         request,
         "accounts/settings_teams.html",

@@ -274,3 +274,10 @@ def test_the_users_list_costs_the_same_queries_at_two_sizes(
     for _ in range(15):
         UserFactory(team=TeamFactory())
     assert count() == small
+
+
+def test_each_team_form_on_the_teams_page_has_its_own_ids(client, admin, team, other_team):
+    client.force_login(admin)
+    html = client.get(reverse("settings_teams")).content.decode()
+    assert f'id="team{team.pk}-name"' in html and f'id="team{other_team.pk}-name"' in html
+    assert html.count('id="id_name"') == 1  # only the new-team form
