@@ -539,7 +539,8 @@ def deals_hand_over(*, actor, from_user, to_user) -> dict[str, int]:
         )
         for deal in deals
     )
-    moved_activities = activities.update(assignee=to_user)
+    # The new assignee has not been reminded yet: clearing the claim lets the reminder come.
+    moved_activities = activities.update(assignee=to_user, reminded_at=None)
     return {"deals": len(deals), "activities": moved_activities}
 
 

@@ -13,7 +13,13 @@ from django.test import override_settings
 from pipeline import reminders, tasks
 from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal, Notification
-from pipeline.services import activity_create, activity_update, deal_create, deal_move
+from pipeline.services import (
+    activity_create,
+    activity_update,
+    deal_create,
+    deal_move,
+    deals_hand_over,
+)
 from tests.factories import ActivityFactory, DealFactory, UserFactory
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -131,6 +137,19 @@ def test_a_reassigned_activity_reminds_the_new_assignee_with_their_lead(
     activity_update(actor=manager, activity_id=activity.pk, assignee=other_rep)
     assert remind(NOON - dt.timedelta(minutes=60)) == 1
     assert Notification.objects.get().user == other_rep
+
+
+@pytest.mark.django_db
+def test_work_handed_over_from_a_leaving_user_is_reminded_to_the_successor(
+    admin, rep, other_rep, deal
+):
+    activity = plan(rep, deal, NOON)
+    remind(NOON - dt.timedelta(minutes=15))
+    deals_hand_over(actor=admin, from_user=rep, to_user=other_rep)
+    activity.refresh_from_db()
+    assert (activity.assignee, activity.reminded_at) == (other_rep, None)
+    assert remind(NOON - dt.timedelta(minutes=10)) == 1
+    assert Notification.objects.filter(user=other_rep, activity=activity).count() == 1
 
 
 @pytest.mark.django_db
