@@ -33,8 +33,6 @@ from pipeline.selectors import rotting_q
 
 logger = logging.getLogger(__name__)
 
-# Users choose a lead of at most a week (accounts.User.reminder_lead_minutes).
-LONGEST_LEAD = dt.timedelta(days=7)
 EMAIL_LEASE = dt.timedelta(minutes=5)
 EMAIL_MAX_ATTEMPTS = 5
 BATCH = 500
@@ -100,18 +98,27 @@ def due_reminders(*, now: dt.datetime) -> list[Activity]:
     reminders for last week's calls.
     """
     catch_up = dt.timedelta(hours=settings.CRM_REMINDER_CATCH_UP_HOURS)
+    # One condition per lead time in use (a handful), so the database returns only what is
+    # due now, read from the partial reminder index, however many activities lie ahead.
+    leads = User.objects.filter(is_active=True).values_list("reminder_lead_minutes", flat=True)
+    due = Q(pk__in=[])
+    for lead in set(leads):
+        due |= Q(
+            assignee__reminder_lead_minutes=lead,
+            due_at__lte=now + dt.timedelta(minutes=lead),
+        )
     candidates = (
         Activity.objects.filter(
+            due,
             done_at__isnull=True,
             reminded_at__isnull=True,
-            due_at__lte=now + LONGEST_LEAD,
             due_at__gte=now - catch_up,
             assignee__is_active=True,
         )
         .select_related("assignee")
         .order_by("due_at", "id")
     )
-    return [activity for activity in candidates if reminder_time(activity) <= now]
+    return [activity for activity in candidates[:BATCH] if reminder_time(activity) <= now]
 
 
 def _reminder_text(activity: Activity) -> str:
@@ -163,7 +170,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
     """Send every reminder whose time has come; returns how many were sent by this call."""
     now = now or timezone.now()
     sent = 0
-    for activity in due_reminders(now=now)[:BATCH]:
+    for activity in due_reminders(now=now):
         if reminder_send(activity_id=activity.pk, now=now) is not None:
             sent += 1
     return sent

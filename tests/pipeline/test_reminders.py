@@ -510,3 +510,16 @@ def test_unrelated_users_get_nothing(rep, deal):
     plan(rep, deal, NOON)
     remind(NOON)
     assert list(Notification.objects.values_list("user_id", flat=True)) == [rep.pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("ahead", [1, 30])
+def test_finding_due_reminders_takes_two_queries_and_skips_those_not_yet_due(
+    rep, deal, ahead, django_assert_num_queries
+):
+    plan(rep, deal, NOON, subject="Due now")
+    for index in range(ahead):
+        plan(rep, deal, NOON + dt.timedelta(hours=index + 1), subject=f"Later {index}")
+    with django_assert_num_queries(2):  # the lead times in use, then the due activities
+        due = reminders.due_reminders(now=NOON)
+    assert [activity.subject for activity in due] == ["Due now"]
