@@ -5,7 +5,8 @@ arguments must be in ``KWARG_OBJECTS`` below (filled with ids of objects that be
 someone else), or this test fails and says so. For each URL and role we GET and POST and
 check: anonymous users are sent to sign in (except on the public pages); nobody ever gets a
 500; settings answer 403 to non-admins; no page shows another team's deal, activity or
-notification; and no POST by a rep or manager changes anything that is not theirs.
+notification; no ``next`` parameter redirects to another site; and no POST by a rep or
+manager changes anything that is not theirs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 SECRET = "Zanzibar"  # in everything the outsider owns that others must not see
+ELSEWHERE = "https://evil.example/"  # where no redirect may ever lead
 
 # Pages an anonymous visitor may open (everything else sends them to sign in).
 PUBLIC = {
@@ -154,6 +156,7 @@ def payload(world: dict, user) -> dict:
         "reminder_lead_minutes": "15",
         "probability": "50",
         "template": "empty",
+        "next": ELSEWHERE,
     }
 
 
@@ -194,11 +197,19 @@ def test_reps_and_managers_never_see_or_change_what_is_not_theirs(client, world,
     problems = []
     for _route, name, kwargs in all_urls():
         url = url_for(name, kwargs, world)
-        for method, data in (("get", None), ("post", None), ("post", payload(world, user))):
+        attempts = [
+            ("get", None),
+            ("get", {"next": ELSEWHERE}),
+            ("post", None),
+            ("post", payload(world, user)),
+        ]
+        for method, data in attempts:
             client.force_login(user)  # a POST to logout signs out
             response = fetch(client, method, url, data)
             status = response.status_code
-            if status >= 500:
+            if status in (301, 302) and "evil.example" in response["Location"]:
+                problems.append((method, url, status, "redirects to another site"))
+            elif status >= 500:
                 problems.append((method, url, status, response.content[:200]))
             elif name.startswith("settings_") and status not in (403, 405):
                 problems.append((method, url, status, "settings must answer 403"))
