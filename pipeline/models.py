@@ -277,6 +277,13 @@ class StageChange(models.Model):
                 condition=~Q(kind__in=["reorder", "owner"]),
                 name="stagechange_metrics",
             ),
+            # Lost reasons of a period.
+            models.Index(
+                fields=["changed_at"],
+                include=["deal", "from_stage"],
+                condition=Q(kind="lost"),
+                name="stagechange_lost_time",
+            ),
         ]
 
     def __str__(self) -> str:

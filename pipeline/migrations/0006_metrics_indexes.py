@@ -18,4 +18,13 @@ class Migration(migrations.Migration):
                 name="stagechange_metrics",
             ),
         ),
+        migrations.AddIndex(
+            model_name="stagechange",
+            index=models.Index(
+                condition=models.Q(("kind", "lost")),
+                fields=["changed_at"],
+                include=("deal", "from_stage"),
+                name="stagechange_lost_time",
+            ),
+        ),
     ]
