@@ -669,6 +669,9 @@ def test_giving_a_deal_to_another_owner_is_recorded_in_history_and_audit(
         change.changed_by == manager and str(rep) in change.note and str(other_rep) in change.note
     )
     assert AuditEntry.objects.get(action="deal_owner_changed").scope == f"deal:{deal.pk}"
+    page = client.get(reverse("deal_detail", args=[deal.pk])).content.decode()
+    assert f"Owner changed from {rep} to {other_rep}" in page
+    assert "Moved from Prospect to" not in page
     # Saving again with the same owner records nothing new.
     client.post(
         reverse("deal_edit", args=[deal.pk]),
