@@ -84,9 +84,22 @@ class TeamForm(StyledForm, forms.Form):
 
 
 class TeamManagerForm(StyledForm, forms.Form):
-    manager = forms.ModelChoiceField(
-        queryset=User.objects.filter(is_active=True).exclude(role=User.Role.ADMIN),
-        empty_label="Choose a person",
+    manager = forms.TypedChoiceField(coerce=int, label="Manager")
+
+    def __init__(self, *args, people: list[User], **kwargs):
+        super().__init__(*args, **kwargs)
+        # One list of people for every team's form on the page: one query, not one per team.
+        self.fields["manager"].choices = [("", "Choose a person")] + [
+            (person.pk, str(person)) for person in people
+        ]
+
+
+def manager_candidates() -> list[User]:
+    """Who can be made a team's manager: active people who are not admins."""
+    return list(
+        User.objects.filter(is_active=True)
+        .exclude(role=User.Role.ADMIN)
+        .order_by("first_name", "last_name", "username")
     )
 
 

@@ -18,7 +18,14 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import ProfileForm, TeamForm, TeamManagerForm, UserCreateForm, UserRoleForm
+from accounts.forms import (
+    ProfileForm,
+    TeamForm,
+    TeamManagerForm,
+    UserCreateForm,
+    UserRoleForm,
+    manager_candidates,
+)
 from accounts.models import AuditEntry, Team, User
 from accounts.permissions import admin_required
 
@@ -210,10 +217,11 @@ def _teams_page(request, form=None, status=200, forms=None):
     ).order_by("first_name", "last_name"):
         managers.setdefault(person.team_id, []).append(person)
     forms = forms or {}
+    people = manager_candidates()
     rows = []
     for team in teams:
         rename = forms.get(("rename", team.pk)) or TeamForm(initial={"name": team.name})
-        manager = forms.get(("manager", team.pk)) or TeamManagerForm()
+        manager = forms.get(("manager", team.pk)) or TeamManagerForm(people=people)
         # One page holds a form pair per team: give each its own element ids.
         rename.auto_id = manager.auto_id = f"team{team.pk}-%s"
         rows.append((team, managers.get(team.pk, []), rename, manager))
@@ -268,11 +276,11 @@ def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
 @admin_required
 def team_manager(request: HttpRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
-    form = TeamManagerForm(request.POST)
+    form = TeamManagerForm(request.POST, people=manager_candidates())
     if form.is_valid():
         try:
             person = services.team_set_manager(
-                actor=request.user, team_id=team.pk, user_id=form.cleaned_data["manager"].pk
+                actor=request.user, team_id=team.pk, user_id=form.cleaned_data["manager"]
             )
         except services.AccountError as error:
             add_errors(form, error)
