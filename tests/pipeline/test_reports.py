@@ -198,3 +198,13 @@ def test_a_repeat_view_is_served_from_the_cache_until_a_deal_changes(client, man
     deal_move(actor=rep, deal_id=deal.pk, version=deal.version, outcome="won")
     after = csv_rows(client.get(url))
     assert int(after[-1][4]) == int(before[-1][4]) + 1  # one more won deal, at once
+
+
+def test_without_postgresql_the_page_says_so_instead_of_failing(client, manager, monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    response = get(client, manager)
+    assert response.status_code == 200
+    assert "Reports need PostgreSQL" in response.content.decode()
+    assert get(client, manager, "reports_csv", table="reps").status_code == 501
