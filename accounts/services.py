@@ -7,10 +7,12 @@ raised before anything is written (or inside the transaction, which then rolls b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -23,6 +25,18 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import AuditEntry, Team, User
 
 NAME_MAX = 100
+# Changes whenever someone's team, role or access changes. Pages cached per viewer scope
+# (the board) include it in their cache keys, so a manager stops seeing a rep's deals the
+# moment the rep leaves the team, not when the cache expires.
+PEOPLE_STAMP_KEY = "accounts:people-stamp"
+
+
+def people_stamp() -> str:
+    return str(cache.get(PEOPLE_STAMP_KEY, "0"))
+
+
+def _people_changed() -> None:
+    transaction.on_commit(lambda: cache.set(PEOPLE_STAMP_KEY, str(time.time_ns()), None))
 
 
 class AccountError(Exception):
@@ -206,6 +220,8 @@ def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
                 summary=f"{user}: team {before or 'none'} → {team.name if team else 'none'}",
                 changes={"team": [before, team.name if team else None]},
             )
+        if (user.role, user.team_id) != (role, team.pk if team else None):
+            _people_changed()
         user.role, user.team = role, team
         user.save(update_fields=["role", "team"])
     return user
@@ -243,6 +259,7 @@ def user_deactivate(
         moved = hand_over(actor=actor, from_user=user, to_user=successor) if hand_over else {}
         user.is_active = False
         user.save(update_fields=["is_active"])
+        _people_changed()
         handed = ", ".join(f"{n} {what}" for what, n in moved.items() if n)
         _audit(
             actor,
@@ -263,6 +280,7 @@ def user_reactivate(*, actor, user_id: int) -> User:
         if not user.is_active:
             user.is_active = True
             user.save(update_fields=["is_active"])
+            _people_changed()
             _audit(
                 actor,
                 action="user_reactivated",
@@ -337,6 +355,7 @@ def team_set_manager(*, actor, team_id: int, user_id) -> User:
         before = {"role": user.role, "team": user.team.name if user.team_id else None}
         user.role, user.team = User.Role.MANAGER, team
         user.save(update_fields=["role", "team"])
+        _people_changed()
         _audit(
             actor,
             action="team_manager_set",

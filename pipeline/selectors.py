@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import people_stamp
 from pipeline.models import Activity, Deal, Pipeline, Stage
 
 CARDS_PER_COLUMN = 50
@@ -347,7 +348,11 @@ def board_cache_key(
         for s in stages
     )
     hour = timezone.now().strftime("%Y%m%d%H")
-    raw = f"{pipeline.pk}|{stamp}|{scope}|{sorted(filters.as_query().items())}|{stage_part}|{hour}"
+    people = people_stamp()  # team moves change what a manager's "team" scope holds
+    raw = (
+        f"{pipeline.pk}|{stamp}|{scope}|{sorted(filters.as_query().items())}|{stage_part}|{hour}"
+        f"|{people}"
+    )
     return "board:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -277,3 +277,19 @@ def test_each_team_form_on_the_teams_page_has_its_own_ids(client, admin, team, o
     html = client.get(reverse("settings_teams")).content.decode()
     assert f'id="team{team.pk}-name"' in html and f'id="team{other_team.pk}-name"' in html
     assert html.count('id="id_name"') == 1  # only the new-team form
+
+
+def test_a_manager_stops_seeing_a_reps_deals_on_the_board_once_the_rep_leaves_the_team(
+    client, admin, manager, rep, other_team, by_name, django_capture_on_commit_callbacks
+):
+    deal = DealFactory(owner=rep, stage=by_name["Qualify"], title="Renewal R-17")
+    board = reverse("board", args=[deal.pipeline_id])
+    client.force_login(manager)
+    assert "Renewal R-17" in client.get(board).content.decode()  # now cached
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("settings_user_edit", args=[rep.pk]), {"role": "rep", "team": other_team.pk}
+        )
+    client.force_login(manager)
+    assert "Renewal R-17" not in client.get(board).content.decode()
