@@ -7,6 +7,8 @@ raised before anything is written (or inside the transaction, which then rolls b
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import time
 from collections.abc import Callable
 
@@ -23,6 +25,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import AuditEntry, Team, User
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX = 100
 # Changes whenever someone's team, role or access changes. Pages cached per viewer scope
@@ -121,14 +125,21 @@ def invitation_link(user: User) -> str:
     return settings.SITE_URL + path
 
 
-def _send_invitation(user: User, actor: User) -> None:
+def _send_invitation(user: User, actor: User) -> bool:
+    """Email the invitation; a mail server that is down is logged, not a failed request
+    (the user exists either way, and the admin can send the invitation again)."""
     context = {"user": user, "actor": actor, "link": invitation_link(user)}
-    send_mail(
-        subject="You're invited to Pipeline CRM",
-        message=render_to_string("accounts/email/invitation.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    try:
+        send_mail(
+            subject="You're invited to Pipeline CRM",
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except (OSError, smtplib.SMTPException):
+        logger.exception("Could not send the invitation to user %s", user.pk)
+        return False
+    return True
 
 
 def user_create(
@@ -186,7 +197,8 @@ def user_resend_invitation(*, actor, user_id: int) -> User:
         raise AccountNotFound("This user does not exist or is deactivated.")
     if user.has_usable_password():
         raise AccountError("This user has already chosen a password.")
-    _send_invitation(user, actor)
+    if not _send_invitation(user, actor):
+        raise AccountError("The email could not be sent. Check the mail settings and try again.")
     return user
 
 

@@ -71,3 +71,19 @@ def test_unknown_ids_are_clear_errors(admin):
     assert "team" in error.value.errors
     with pytest.raises(services.AccountNotFound):
         services.team_rename(actor=admin, team_id=999999, name="X")
+
+
+def test_a_mail_server_that_is_down_does_not_fail_the_invitation(
+    admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    def down(*_args, **_kwargs):
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(services, "send_mail", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        user = services.user_create(
+            actor=admin, username="nia", email="nia@example.com", first_name="Nia"
+        )
+    assert User.objects.filter(pk=user.pk).exists()
+    with pytest.raises(services.AccountError, match="could not be sent"):
+        services.user_resend_invitation(actor=admin, user_id=user.pk)
