@@ -4,15 +4,17 @@ the audit log. Parse, call a service, render; bad input re-renders with errors (
 from __future__ import annotations
 
 import copy
+import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -69,6 +71,19 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
         return self.render_to_response(self.get_context_data(form=form), status=422)
 
 
+RESETS_PER_HOUR = 3
+
+
+def _reset_allowed(email: str) -> bool:
+    """At most a few reset emails per address an hour, so nobody can flood an inbox."""
+    key = "password-reset:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= RESETS_PER_HOUR
+    except ValueError:  # expired between add and incr
+        return True
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """The same answer whether or not the address is known, so nobody can probe accounts."""
 
@@ -78,6 +93,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
+        if not _reset_allowed(form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())  # the same answer, no email
         self.extra_email_context = {"site_url": settings.SITE_URL}
         return super().form_valid(form)
 

@@ -105,3 +105,12 @@ def test_the_reset_pages_are_open_to_anonymous_visitors(client):
 def test_the_header_links_to_the_profile(client, rep):
     client.force_login(rep)
     assert reverse("accounts:profile") in client.get(reverse("contacts")).content.decode()
+
+
+def test_reset_emails_to_one_address_are_limited_per_hour(client, rep):
+    answers = {
+        client.post(reverse("accounts:password_reset"), {"email": rep.email})["Location"]
+        for _ in range(5)
+    }
+    assert answers == {reverse("accounts:password_reset_done")}
+    assert len(mail.outbox) == 3
