@@ -34,6 +34,8 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
 def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
     if not reminders.notification_read(user=request.user, notification_id=notification_id):
         raise Http404("This notification does not exist.")
+    if "form" not in request.content_type:
+        return HttpResponse(status=204)  # a script marked it as its link was opened
     return redirect("notifications")
 
 

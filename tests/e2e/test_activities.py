@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pipeline.models import Activity
+from pipeline.models import Activity, Notification
 from pipeline.services import activity_create, deal_create
 from tests.e2e.test_accessibility import serious_violations
 from tests.factories import ContactFactory, NotificationFactory
@@ -79,3 +79,13 @@ def test_a_next_step_is_planned_from_a_card_with_the_keyboard(page, live_server,
     dialog.wait_for(state="hidden")
     assert Activity.objects.filter(deal=deal, subject="Send the contract").exists()
     assert page.evaluate("document.activeElement.id") == f"deal-{deal.pk}"
+
+
+def test_opening_a_notification_marks_it_read(page, live_server, login, rep, data):
+    login(page, rep)
+    page.goto(f"{live_server.url}/notifications/")
+    page.get_by_role("link", name="Call “Pricing call” is due").click()
+    page.wait_for_url("**/activities/")
+    page.locator(".app-bell-count").wait_for(state="attached")
+    page.wait_for_function("!document.querySelector('.app-bell-count.has-unread')")
+    assert not Notification.objects.filter(user=rep, read_at__isnull=True).exists()
