@@ -221,23 +221,25 @@ def aging_alerts_send(*, now: dt.datetime | None = None) -> int:
 # ---- Managers' daily digest --------------------------------------------------------------------
 
 
-def team_digest(*, manager: User, now: dt.datetime) -> tuple[list[Deal], list[Activity]]:
-    """The rotting deals and overdue activities of a manager's team."""
-    rotting = list(
+def _team_queries(*, manager: User, now: dt.datetime):
+    rotting = (
         Deal.objects.open()
         .filter(owner__team_id=manager.team_id)
         .filter(rotting_q(_rotting_stages(), now))
-        .select_related("owner", "stage")
-        .order_by("stage_entered_at", "id")[:50]
     )
-    overdue = list(
-        Activity.objects.filter(
-            done_at__isnull=True, due_at__lt=now, assignee__team_id=manager.team_id
-        )
-        .select_related("assignee", "deal")
-        .order_by("due_at", "id")[:50]
+    overdue = Activity.objects.filter(
+        done_at__isnull=True, due_at__lt=now, assignee__team_id=manager.team_id
     )
     return rotting, overdue
+
+
+def team_digest(*, manager: User, now: dt.datetime) -> tuple[list[Deal], list[Activity]]:
+    """The rotting deals and overdue activities of a manager's team (the first 50 of each)."""
+    rotting, overdue = _team_queries(manager=manager, now=now)
+    return (
+        list(rotting.select_related("owner", "stage").order_by("stage_entered_at", "id")[:50]),
+        list(overdue.select_related("assignee", "deal").order_by("due_at", "id")[:50]),
+    )
 
 
 def digests_send(*, now: dt.datetime | None = None) -> int:
@@ -255,16 +257,17 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
         key = f"digest:{manager.pk}:{local.date().isoformat()}"
         if Notification.objects.filter(user=manager, key=key).exists():
             continue
-        rotting, overdue = team_digest(manager=manager, now=now)
+        rotting_query, overdue_query = _team_queries(manager=manager, now=now)
+        rotting, overdue = rotting_query.count(), overdue_query.count()
         if not rotting and not overdue:
             continue
         notification = _notify(
             user=manager,
             kind="digest",
             key=key,
-            text=f"Team digest for {local:%a} {local.day} {local:%b}: {len(rotting)} rotting "
-            f"deal{'s' if len(rotting) != 1 else ''}, {len(overdue)} overdue "
-            f"activit{'ies' if len(overdue) != 1 else 'y'}.",
+            text=f"Team digest for {local:%a} {local.day} {local:%b}: {rotting} rotting "
+            f"deal{'s' if rotting != 1 else ''}, {overdue} overdue "
+            f"activit{'ies' if overdue != 1 else 'y'}.",
             link=reverse("home") + "?owner=team&rotting=1",
             now=now,
             email=manager.email_digest,

@@ -258,6 +258,8 @@ def test_the_email_is_plain_text_and_html_with_links_to_the_site(rep, deal, sett
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and link in html
     assert "Ask about the budget" in message.body
+    assert "https://crm.example.com/accounts/profile/" in message.body
+    assert 'href="https://crm.example.com/accounts/profile/"' in html
 
 
 @pytest.mark.django_db
