@@ -333,6 +333,12 @@ def notification_email_send(*, notification_id: int, now: dt.datetime | None = N
     notification = Notification.objects.select_related("user", "deal", "activity").get(
         pk=notification_id
     )
+    if not notification.user.is_active or not notification.user.email:
+        # Deactivated, or the address was removed since: the in-app notification is enough.
+        Notification.objects.filter(pk=notification_id).update(
+            email_status=Notification.Email.NONE, email_claimed_until=None
+        )
+        return False
     try:
         _email_message(notification, now).send()
     except Exception:

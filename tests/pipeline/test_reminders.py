@@ -281,6 +281,17 @@ def test_a_user_without_an_email_address_gets_no_email(rep, deal):
     assert mail.outbox == []
 
 
+@pytest.mark.django_db
+def test_no_email_goes_to_someone_deactivated_before_it_was_sent(rep, deal):
+    plan(rep, deal, NOON)
+    reminders.reminders_send(now=NOON)
+    rep.is_active = False
+    rep.save()
+    assert reminders.notification_emails_send(now=NOON) == 0
+    assert Notification.objects.get().email_status == ""
+    assert mail.outbox == []
+
+
 class FailingBackend:
     def __init__(self, *args, **kwargs):
         pass
