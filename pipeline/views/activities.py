@@ -24,7 +24,7 @@ from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal
 from pipeline.reminders import user_zone
 from pipeline.views.board import announce
-from pipeline.views.deals import _render
+from pipeline.views.deals import _render, plan_activity, zone_label
 
 UPCOMING_LIMIT = 200
 
@@ -88,7 +88,7 @@ def _edit_page(request, activity, form, status=200) -> HttpResponse:
         "activity": activity,
         "form": form,
         "next": _next_url(request, _home_of(activity)),
-        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+        "time_zone_label": zone_label(request.user),
     }
     return _render(request, "pipeline/activity_edit.html", context, status=status)
 
@@ -153,7 +153,7 @@ def _contact_section(request, contact: Contact, form=None, status=200) -> HttpRe
         "done": [a for a in activities if a.done_at is not None][:10],
         "activity_form": form
         or ActivityForm(initial={"assignee": request.user.pk, "kind": "call"}, user=request.user),
-        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+        "time_zone_label": zone_label(request.user),
         "next": reverse("contact_detail", args=[contact.pk]),
     }
     return _render(request, "pipeline/contact_activities.html", context, status=status)
@@ -172,21 +172,8 @@ def contact_activities(request: HtmxHttpRequest, contact_id: int) -> HttpRespons
 def contact_activity_add(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = _visible_contact(request, contact_id)
     form = ActivityForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return _contact_section(request, contact, form, status=422)
-    try:
-        activity = services.activity_create(
-            actor=request.user,
-            contact=contact,
-            kind=form.cleaned_data["kind"],
-            subject=form.cleaned_data["subject"],
-            due_at=form.due_at(),
-            assignee=form.cleaned_data["assignee"],
-            notes=form.cleaned_data["notes"],
-        )
-    except services.InvalidDeal as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+    activity = plan_activity(request, form, contact=contact)
+    if activity is None:
         return _contact_section(request, contact, form, status=422)
     if not request.htmx:
         messages.success(request, f"Planned: {activity.subject}.")
@@ -208,27 +195,14 @@ def activity_plan(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     context = {
         "deal": deal,
         "activity_form": form,
-        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+        "time_zone_label": zone_label(request.user),
     }
     if request.method == "GET":
         return _render(request, "pipeline/_plan_dialog.html", context)
-    if form.is_valid():
-        try:
-            activity = services.activity_create(
-                actor=request.user,
-                deal=deal,
-                kind=form.cleaned_data["kind"],
-                subject=form.cleaned_data["subject"],
-                due_at=form.due_at(),
-                assignee=form.cleaned_data["assignee"],
-                notes=form.cleaned_data["notes"],
-            )
-        except services.InvalidDeal as error:
-            for field, message in error.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            card = selectors.board_card(user=request.user, deal_id=deal.pk)
-            response = HttpResponse(render_card(card))
-            return announce(response, f"Planned for “{deal.title}”: {activity.subject}.")
+    activity = plan_activity(request, form, deal=deal)
+    if activity is not None:
+        card = selectors.board_card(user=request.user, deal_id=deal.pk)
+        response = HttpResponse(render_card(card))
+        return announce(response, f"Planned for “{deal.title}”: {activity.subject}.")
     response = _render(request, "pipeline/_plan_dialog.html", context, status=422)
     return reswap(retarget(response, "#plan-body"), "innerHTML")

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.http import HtmxHttpRequest
 from pipeline import selectors, services
 from pipeline.forms import ActivityForm, DealEditForm
-from pipeline.models import Deal, LostReason, Pipeline
+from pipeline.models import Activity, Deal, LostReason, Pipeline
 
 CLOSED_PER_PAGE = 50
 
@@ -36,6 +36,34 @@ def _render(
         zone = zoneinfo.ZoneInfo("UTC")
     with timezone.override(zone):
         return render(request, template, context, status=status)
+
+
+def zone_label(user) -> str:
+    """The user's time zone as a form shows it beside a time: "Berlin", "New York"."""
+    return (user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " ")
+
+
+def plan_activity(request: HtmxHttpRequest, form: ActivityForm, **target) -> Activity | None:
+    """Plan the activity a bound form describes on ``target`` (deal= and/or contact=).
+
+    Returns None with the errors on the form when the form or the service refuses it.
+    """
+    if not form.is_valid():
+        return None
+    try:
+        return services.activity_create(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            subject=form.cleaned_data["subject"],
+            due_at=form.due_at(),
+            assignee=form.cleaned_data["assignee"],
+            notes=form.cleaned_data["notes"],
+            **target,
+        )
+    except services.InvalidDeal as error:
+        for field, message in error.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return None
 
 
 def _visible_deal(request: HtmxHttpRequest, deal_id: int) -> Deal:
@@ -96,7 +124,7 @@ def _deal_page(
         or ActivityForm(initial={"assignee": deal.owner_id, "kind": "call"}, user=request.user),
         "lost_reasons": LostReason.objects.filter(is_archived=False),
         "rotting": selectors.is_rotting(deal),
-        "time_zone_label": (request.user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " "),
+        "time_zone_label": zone_label(request.user),
     }
     return _render(request, "pipeline/deal_detail.html", context, status=status)
 
@@ -145,21 +173,8 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
 def activity_add(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     deal = _visible_deal(request, deal_id)
     form = ActivityForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return _deal_page(request, deal, activity_form=form, status=422)
-    try:
-        activity = services.activity_create(
-            actor=request.user,
-            deal=deal,
-            kind=form.cleaned_data["kind"],
-            subject=form.cleaned_data["subject"],
-            due_at=form.due_at(),
-            assignee=form.cleaned_data["assignee"],
-            notes=form.cleaned_data["notes"],
-        )
-    except services.InvalidDeal as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+    activity = plan_activity(request, form, deal=deal)
+    if activity is None:
         return _deal_page(request, deal, activity_form=form, status=422)
     messages.success(request, f"Planned: {activity.subject}.")
     return redirect("deal_detail", deal.pk)
