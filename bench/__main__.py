@@ -194,28 +194,24 @@ def measure_size(label: str, args) -> dict:
 
 
 # The core of the stage metrics in one hand-written statement: every stay overlapping the
-# quarter, its outcome and time inside it, per rep and stage, with no visibility rule.
+# quarter (each stay-starting row stores its end), its outcome and time inside it, per rep
+# and stage, with no visibility rule.
 REPORTS_FLOOR_SQL = """
-WITH events AS (
-    SELECT sc.deal_id, d.owner_id, sc.kind, sc.to_stage_id, sc.to_status, sc.changed_at,
-           LEAD(sc.kind) OVER w AS next_kind, LEAD(sc.changed_at) OVER w AS next_at
-    FROM pipeline_stagechange sc JOIN pipeline_deal d ON d.id = sc.deal_id
-    WHERE sc.kind NOT IN ('reorder', 'owner') AND sc.changed_at < %(end)s
-      AND (d.closed_at IS NULL OR d.closed_at >= %(start)s)
-    WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
-)
-SELECT owner_id, to_stage_id, COUNT(*) FILTER (WHERE changed_at >= %(start)s),
-       COUNT(*) FILTER (WHERE next_kind = 'lost'),
+SELECT d.owner_id, sc.to_stage_id, COUNT(*) FILTER (WHERE sc.changed_at >= %(start)s),
+       COUNT(*) FILTER (WHERE nx.kind = 'lost'),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
-           COALESCE(next_at, %(end)s) - GREATEST(changed_at, %(start)s)))
-FROM events
-WHERE to_status = 'open' AND kind IN ('created', 'stage', 'reopened', 'pipeline')
-  AND (next_at IS NULL OR next_at > %(start)s)
-GROUP BY owner_id, to_stage_id
+           LEAST(COALESCE(sc.ended_at, %(end)s), %(end)s) - GREATEST(sc.changed_at, %(start)s)))
+FROM pipeline_stagechange sc
+JOIN pipeline_deal d ON d.id = sc.deal_id
+LEFT JOIN pipeline_stagechange nx ON nx.id = sc.ended_by_id AND sc.ended_at < %(end)s
+WHERE sc.to_status = 'open' AND sc.kind IN ('created', 'stage', 'reopened', 'pipeline')
+  AND sc.changed_at < %(end)s AND (sc.ended_at IS NULL OR sc.ended_at > %(start)s)
+GROUP BY d.owner_id, sc.to_stage_id
 """
 
 # More history of the same shape, consistent with every deal's state: while a deal sat in its
-# first stage, it went to the next stage and came back, a number of times.
+# first stage, it went to the next stage and came back, a number of times. Where each stay
+# ends is recomputed afterwards (pipeline.history.stage_changes_link_stays).
 EXTRA_HISTORY_SQL = """
 WITH firsts AS (
     SELECT sc.deal_id, sc.to_stage_id AS stage_id, sc.changed_at AS t0, sc.changed_by_id,
@@ -259,6 +255,7 @@ def measure_reports(args) -> dict:
 
     from accounts.models import User
     from pipeline import metrics
+    from pipeline.history import stage_changes_link_stays
     from pipeline.models import Deal, StageChange
     from pipeline.report_filters import period_days
 
@@ -270,7 +267,13 @@ def measure_reports(args) -> dict:
     )
     if not reuse:
         call_command(
-            "seed_demo", flush=True, deals=args.report_deals, reps=args.reps, seed=7, verbosity=0
+            "seed_demo",
+            flush=True,
+            deals=args.report_deals,
+            reps=args.reps,
+            days=args.report_days,
+            seed=7,
+            verbosity=0,
         )
     seeded = None if reuse else StageChange.objects.count()
     deals = Deal.objects.count()
@@ -279,6 +282,7 @@ def measure_reports(args) -> dict:
         pairs = math.ceil(missing / (2 * deals))
         with connection.cursor() as cursor:
             cursor.execute(EXTRA_HISTORY_SQL, {"pairs": pairs})
+        stage_changes_link_stays()
     with connection.cursor() as cursor:
         # What autovacuum would have done by then: statistics and the visibility map.
         cursor.execute("VACUUM ANALYZE")
@@ -289,6 +293,8 @@ def measure_reports(args) -> dict:
         "seeded_history": seeded,
         "reused": reuse,
         "reps": User.objects.filter(role="rep").count(),
+        "span_days": (timezone.now() - Deal.objects.order_by("created_at")[0].created_at).days,
+        "open": Deal.objects.filter(status="open").count(),
         "seed_s": seconds,
     }
     admin = User.objects.filter(role="admin").first()
@@ -452,6 +458,12 @@ def main() -> None:
     parser.add_argument("--report-history", type=int, default=1_000_000)
     parser.add_argument("--report-repeat", type=int, default=15)
     parser.add_argument(
+        "--report-days",
+        type=int,
+        default=1095,
+        help="history span of the reports data (20 reps with 100k deals: about three years)",
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="keep reports data already seeded at this size"
     )
     args = parser.parse_args()
@@ -510,7 +522,8 @@ def main() -> None:
 def print_reports(r: dict) -> None:
     print()
     print(
-        f"reports data: {r['deals']:,} deals, {r['reps']} reps, {r['history']:,} history rows"
+        f"reports data: {r['deals']:,} deals ({r['open']:,} open), {r['reps']} reps, "
+        f"{r['history']:,} history rows over {r['span_days']} days"
         + (
             "; data reused"
             if r["reused"]

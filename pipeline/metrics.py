@@ -1,7 +1,7 @@
 """Stage metrics for managers: conversion, time in stage, win rate, velocity and forecast.
 
-Everything is computed in the database from ``StageChange`` (window functions over each
-deal's history) and ``Deal`` (grouped aggregates), starting from
+Everything is computed in the database from ``StageChange`` (each stay-starting row stores
+where its stay ended) and ``Deal`` (grouped aggregates), starting from
 ``Deal.objects.visible_to(user)``. The number of queries is fixed whatever the amount of data.
 docs/metrics.md states what every number counts.
 
@@ -43,38 +43,35 @@ DAY = 86400
 
 # One query: every stay of a visible deal in a stage of the pipeline that overlaps the period,
 # its outcome, and its seconds inside the period; aggregated per (rep, stage) and per stage.
+# Each stay is one history row: the row that started it stores when it ended and which row
+# ended it (pipeline/history.py), so only the stays overlapping the period are read, from the
+# partial indexes stagechange_stay_end and stagechange_stay_open. An end at or after the
+# period's measured end counts as "still there", as if the later history did not exist yet.
 STAYS_SQL = """
 WITH visible AS ({visible}),
-events AS (
-    SELECT sc.deal_id, v.owner_id, sc.kind, sc.to_stage_id, sc.to_status, sc.changed_at,
-           LEAD(sc.kind) OVER w AS next_kind,
-           LEAD(sc.to_stage_id) OVER w AS next_stage_id,
-           LEAD(sc.changed_at) OVER w AS next_at
-    FROM pipeline_stagechange sc
-    JOIN visible v ON v.id = sc.deal_id
-    WHERE sc.kind NOT IN ('reorder', 'owner') AND sc.changed_at < {end}
-    WINDOW w AS (PARTITION BY sc.deal_id ORDER BY sc.changed_at, sc.id)
-),
 stays AS (
-    SELECT e.owner_id, e.deal_id, e.to_stage_id AS stage_id,
-           e.changed_at >= {start} AS entered,
+    SELECT v.owner_id, sc.deal_id, sc.to_stage_id AS stage_id,
+           sc.changed_at >= {start} AS entered,
            CASE
-               WHEN e.next_kind IS NULL THEN 'open'
-               WHEN e.next_kind = 'won' THEN 'on'
-               WHEN e.next_kind = 'lost' THEN 'lost'
-               WHEN e.next_kind = 'pipeline' OR ns.pipeline_id <> s.pipeline_id THEN 'away'
+               WHEN sc.ended_at IS NULL OR sc.ended_at >= {end} THEN 'open'
+               WHEN nx.kind = 'won' THEN 'on'
+               WHEN nx.kind = 'lost' THEN 'lost'
+               WHEN nx.kind = 'pipeline' OR ns.pipeline_id <> s.pipeline_id THEN 'away'
                WHEN ns.position > s.position THEN 'on'
                ELSE 'back'
            END AS outcome,
-           EXTRACT(EPOCH FROM (COALESCE(e.next_at, {end})
-                               - GREATEST(e.changed_at, {start})))::float8 AS seconds
-    FROM events e
-    JOIN pipeline_stage s ON s.id = e.to_stage_id
-    LEFT JOIN pipeline_stage ns ON ns.id = e.next_stage_id
-    WHERE e.to_status = 'open'
-      AND e.kind IN ('created', 'stage', 'reopened', 'pipeline')
+           EXTRACT(EPOCH FROM (LEAST(COALESCE(sc.ended_at, {end}), {end})
+                               - GREATEST(sc.changed_at, {start})))::float8 AS seconds
+    FROM pipeline_stagechange sc
+    JOIN visible v ON v.id = sc.deal_id
+    JOIN pipeline_stage s ON s.id = sc.to_stage_id
+    LEFT JOIN pipeline_stagechange nx ON nx.id = sc.ended_by_id
+    LEFT JOIN pipeline_stage ns ON ns.id = nx.to_stage_id
+    WHERE sc.to_status = 'open'
+      AND sc.kind IN ('created', 'stage', 'reopened', 'pipeline')
       AND s.pipeline_id = {pipeline}
-      AND (e.next_at IS NULL OR e.next_at > {start})
+      AND sc.changed_at < {end}
+      AND (sc.ended_at IS NULL OR sc.ended_at > {start})
 )
 SELECT GROUPING(owner_id) AS is_total, owner_id, stage_id,
        COUNT(*) FILTER (WHERE entered) AS entered,

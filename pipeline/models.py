@@ -263,6 +263,18 @@ class StageChange(models.Model):
     )
     changed_at = models.DateTimeField(default=timezone.now)
     note = models.CharField(max_length=300, blank=True)
+    # On a row that starts a stay (see STAY_KINDS): the deal's next history row that is not a
+    # reorder or an owner change, which ends the stay, and when. Empty while the stay lasts.
+    # Written in the same transaction as that next row (``pipeline.services``).
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # A stay (an open deal in one stage) starts with one of these kinds when it leaves the
+    # deal open; every other kind except reorder and owner ends the stay before it.
+    STAY_KINDS = ("created", "stage", "reopened", "pipeline")
+    NOT_HISTORY_KINDS = ("reorder", "owner")
 
     class Meta:
         ordering = ["changed_at", "id"]
@@ -276,6 +288,26 @@ class StageChange(models.Model):
                 include=["kind", "to_stage", "to_status"],
                 condition=~Q(kind__in=["reorder", "owner"]),
                 name="stagechange_metrics",
+            ),
+            # Stage metrics: the stays that overlap a period, by when they ended...
+            models.Index(
+                fields=["ended_at", "changed_at"],
+                include=["deal", "to_stage", "ended_by"],
+                condition=Q(
+                    kind__in=["created", "stage", "reopened", "pipeline"], to_status="open"
+                ),
+                name="stagechange_stay_end",
+            ),
+            # ... and the stays still going on.
+            models.Index(
+                fields=["changed_at"],
+                include=["deal", "to_stage"],
+                condition=Q(
+                    kind__in=["created", "stage", "reopened", "pipeline"],
+                    to_status="open",
+                    ended_at__isnull=True,
+                ),
+                name="stagechange_stay_open",
             ),
             # Lost reasons of a period.
             models.Index(

@@ -293,9 +293,22 @@ def deal_move(
             changed_at=now,
             note=lost_reason if kind == StageChange.Kind.LOST else note,
         )
+        if kind != StageChange.Kind.REORDER:
+            _end_stay(deal_id=deal.pk, change=change)
         if to_status == Deal.Status.WON and from_status != Deal.Status.WON:
             _plan_won_follow_up(deal=deal, now=now)
     return MoveResult(deal=deal, from_stage=from_stage, change=change)
+
+
+def _end_stay(*, deal_id: int, change: StageChange) -> None:
+    """``change`` ends the deal's current stay (if it has one): store where and when on the
+    row that started it, in the same transaction (one statement; see pipeline/history.py)."""
+    StageChange.objects.filter(
+        deal_id=deal_id,
+        ended_at__isnull=True,
+        to_status=Deal.Status.OPEN,
+        kind__in=StageChange.STAY_KINDS,
+    ).exclude(pk=change.pk).update(ended_at=change.changed_at, ended_by=change)
 
 
 def _plan_won_follow_up(*, deal: Deal, now) -> None:

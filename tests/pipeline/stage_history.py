@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from pipeline.history import stage_changes_link_stays
 from pipeline.models import Deal, Pipeline, Stage, StageChange
 from tests.factories import DealFactory, PipelineFactory, StageFactory
 
@@ -138,4 +139,6 @@ def build(rep, other_rep, outsider) -> History:
     lead.name = "New lead"
     lead.save(update_fields=["name"])
     deals = {d.title: d for d in (d1, d2, d3, d4, d5, d6, d7, d8)}
+    # Rows written by hand, like the demo seeder's: store where each stay ends the same way.
+    stage_changes_link_stays([d.pk for d in deals.values()])
     return History(sales, lead, demo, offer, won, intake, deals)

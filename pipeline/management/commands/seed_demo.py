@@ -42,6 +42,7 @@ from pipeline.defaults import (
     create_default_lost_reasons,
     create_default_pipeline,
 )
+from pipeline.history import stage_changes_link_stays
 from pipeline.models import Activity, Deal, LostReason, Notification, Pipeline, Stage, StageChange
 from pipeline.selectors import default_pipeline
 from pipeline.services import POSITION_GAP
@@ -58,7 +59,7 @@ DEFAULT_PASSWORD = "demo-pass-2026"
 # Demo accounts are recognised by this address domain (".test" is reserved, so it can never
 # be a real mailbox): --flush deletes these and only these users.
 DEMO_EMAIL_DOMAIN = "demo.pipeline-crm.test"
-HISTORY_DAYS = 183  # about six months of history
+HISTORY_DAYS = 183  # about six months of history (the default of --days)
 REPS_PER_TEAM = 10
 OPEN, WON, LOST = Deal.Status.OPEN, Deal.Status.WON, Deal.Status.LOST
 OUTCOME_WEIGHTS = {OPEN: 60, WON: 18, LOST: 22}
@@ -341,6 +342,14 @@ class Command(BaseCommand):
             help="Number of organizations (default: three for every four deals).",
         )
         parser.add_argument(
+            "--days",
+            type=int,
+            default=HISTORY_DAYS,
+            help="How far back the history goes, in days (default: about six months). Over a "
+            "longer span, deals close throughout it and fewer are still open, as in a team "
+            "that has worked that long (the benchmark uses about three years).",
+        )
+        parser.add_argument(
             "--password", default=DEFAULT_PASSWORD, help="Password of every demo user."
         )
         parser.add_argument(
@@ -362,6 +371,8 @@ class Command(BaseCommand):
         organizations = options["organizations"]
         if organizations is None:
             organizations = math.ceil(deals * 3 / 4) if deals else 0
+        if options["days"] < 60:
+            raise CommandError("--days must be at least 60.")
         if deals < 0 or reps < 1 or organizations < 0 or (deals and not organizations):
             raise CommandError(
                 "--deals must be 0 or more, --reps at least 1, and --organizations at least 1 "
@@ -378,6 +389,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             deal_count=deals,
             organization_count=organizations,
+            history_days=options["days"],
             specs=specs,
             # Hashed once for everybody: a deliberately slow hash per user would dominate.
             password_hash=make_password(options["password"]),
@@ -484,6 +496,7 @@ class Seeder:
         deal_count: int,
         organization_count: int,
         specs: list[UserSpec],
+        history_days: int = HISTORY_DAYS,
         password_hash: str,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -496,7 +509,17 @@ class Seeder:
         self.log = log
         # The one clock reading every time in the data set is relative to.
         self.now = timezone.now()
-        self.earliest = self.now - dt.timedelta(days=HISTORY_DAYS)
+        self.history_days = history_days
+        self.earliest = self.now - dt.timedelta(days=history_days)
+        # Deals still open are the recent intake: over a longer span, the same number of
+        # open deals is a smaller share and the rest closed at some time in the span.
+        open_weight = OUTCOME_WEIGHTS[OPEN] * min(1.0, HISTORY_DAYS / history_days)
+        closed = (100 - open_weight) / (OUTCOME_WEIGHTS[WON] + OUTCOME_WEIGHTS[LOST])
+        self.outcome_weights = {
+            OPEN: open_weight,
+            WON: OUTCOME_WEIGHTS[WON] * closed,
+            LOST: OUTCOME_WEIGHTS[LOST] * closed,
+        }
 
     def run(self) -> Counts:
         self.load_pipeline()
@@ -711,7 +734,8 @@ class Seeder:
 
     def story(self) -> Story:
         rng = self.rng
-        status = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
+        weights = self.outcome_weights
+        status = rng.choices(list(weights), weights=list(weights.values()))[0]
         count = len(self.open_stages)
         if status == WON:
             target = count - 1
@@ -755,10 +779,11 @@ class Seeder:
         return dt.timedelta(days=days)
 
     def timed_story(self, path: list[Stage], status: str) -> Story:
-        """Place the path on the calendar, working back from its end, within six months.
+        """Place the path on the calendar, working back from its end, within the history span.
 
-        An open deal's clock ends now; a closed deal's at its close, somewhere in the past
-        six months. If the stays add up to more than the window, they are squeezed to fit.
+        An open deal's clock ends now; a closed deal's at its close, somewhere in the span
+        (six months by default). If the stays add up to more than the window, they are
+        squeezed to fit.
         """
         rng = self.rng
         if status == OPEN:
@@ -766,7 +791,7 @@ class Seeder:
             stays = [self.dwell(stage, current=False) for stage in path[:-1]]
             stays.append(self.dwell(path[-1], current=True))
         else:
-            end = self.now - dt.timedelta(days=rng.uniform(0.5, HISTORY_DAYS - 30))
+            end = self.now - dt.timedelta(days=rng.uniform(0.5, self.history_days - 30))
             stays = [self.dwell(stage, current=False) for stage in path]
         total = sum(stays, dt.timedelta())
         room = (end - self.earliest) * rng.uniform(0.85, 1.0)
@@ -804,7 +829,10 @@ class Seeder:
                         note=event.note,
                     )
 
-        return self.insert_stream(StageChange, rows())
+        count = self.insert_stream(StageChange, rows())
+        # Where each stay ends, on the row that started it (what deal_move writes as it goes).
+        stage_changes_link_stays()
+        return count
 
     def create_activities(self, stories: list[Story], deals: list[Deal]) -> int:
         def rows() -> Iterator[Activity]:

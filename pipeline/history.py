@@ -1,0 +1,49 @@
+"""Where each stay in a stage ends, stored on the history row that started it.
+
+``deal_move`` keeps ``StageChange.ended_at``/``ended_by`` up to date as it writes each row.
+Anything that writes history in bulk (the demo seeder, the benchmark, hand-made test
+histories) calls ``stage_changes_link_stays`` afterwards: one statement that sets them from
+each deal's history in order, exactly as the stage metrics define a stay (docs/metrics.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+# Each stay-starting row (an open deal put in a stage) ends with the deal's next row that is
+# not a reorder or an owner change, in (changed_at, id) order. Plain SQL that PostgreSQL and
+# SQLite (3.39+) both run; only the rows whose stored end differs are written.
+LINK_STAYS_SQL = """
+UPDATE pipeline_stagechange
+SET ended_at = nxt.next_at, ended_by_id = nxt.next_id
+FROM (
+    SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id
+    FROM pipeline_stagechange
+    WHERE kind NOT IN ('reorder', 'owner'){deals}
+    WINDOW w AS (PARTITION BY deal_id ORDER BY changed_at, id)
+) AS nxt
+WHERE pipeline_stagechange.id = nxt.id
+  AND pipeline_stagechange.to_status = 'open'
+  AND pipeline_stagechange.kind IN ('created', 'stage', 'reopened', 'pipeline')
+  AND (pipeline_stagechange.ended_by_id IS DISTINCT FROM nxt.next_id
+       OR pipeline_stagechange.ended_at IS DISTINCT FROM nxt.next_at)
+"""
+
+
+def stage_changes_link_stays(deal_ids: Iterable[int] | None = None) -> int:
+    """Recompute where every stay ends (of the given deals, or of all), in one statement.
+
+    Returns the number of history rows whose stored end changed.
+    """
+    params: list[int] = []
+    deals = ""
+    if deal_ids is not None:
+        params = [int(pk) for pk in deal_ids]
+        if not params:
+            return 0
+        deals = f" AND deal_id IN ({', '.join(['%s'] * len(params))})"
+    with connection.cursor() as cursor:
+        cursor.execute(LINK_STAYS_SQL.format(deals=deals), params)
+        return cursor.rowcount
