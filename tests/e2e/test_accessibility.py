@@ -74,3 +74,14 @@ def test_the_board_deal_page_and_lists_have_no_serious_accessibility_findings(
         if found:
             findings[path] = found
     assert findings == {}, json.dumps(findings, indent=1)
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_reports_page_has_no_serious_accessibility_findings(
+    page, live_server, login, manager, rep, data, width
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, manager)
+    page.goto(f"{live_server.url}{reverse('reports')}")
+    assert page.get_by_role("heading", name="Stage metrics").is_visible()
+    assert serious_violations(page) == []
