@@ -82,6 +82,14 @@ class User(AbstractUser):
         return self.is_active and self.role == self.Role.MANAGER
 
     @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The user's time zone, in which they enter and read dates (UTC if unset or unknown)."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    @property
     def initials(self) -> str:
         parts = [self.first_name[:1], self.last_name[:1]]
         return ("".join(parts) or self.username[:2]).upper()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django import forms
 
@@ -170,7 +169,7 @@ class ActivityForm(forms.Form):
     def due_at(self):
         """The due moment as an aware datetime in the user's time zone (09:00 if no time)."""
         data = self.cleaned_data
-        zone = zoneinfo.ZoneInfo(self.user.time_zone or "UTC")
+        zone = self.user.zone
         moment = dt.datetime.combine(data["due_date"], data["due_time"] or dt.time(9, 0))
         return moment.replace(tzinfo=zone)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -36,13 +35,6 @@ logger = logging.getLogger(__name__)
 EMAIL_LEASE = dt.timedelta(minutes=5)
 EMAIL_MAX_ATTEMPTS = 5
 BATCH = 500
-
-
-def user_zone(user: User) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(user.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def activity_link(activity: Activity) -> str:
@@ -122,7 +114,7 @@ def due_reminders(*, now: dt.datetime) -> list[Activity]:
 
 
 def _reminder_text(activity: Activity) -> str:
-    local = timezone.localtime(activity.due_at, user_zone(activity.assignee))
+    local = timezone.localtime(activity.due_at, activity.assignee.zone)
     about = f" ({activity.deal.title})" if activity.deal_id else ""
     return (
         f"{activity.get_kind_display()} “{activity.subject}”{about} is due "
@@ -251,7 +243,7 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     sent = 0
     managers = User.objects.filter(is_active=True, role=User.Role.MANAGER, team__isnull=False)
     for manager in managers:
-        local = now.astimezone(user_zone(manager))
+        local = now.astimezone(manager.zone)
         if local.hour < settings.CRM_DIGEST_HOUR:
             continue
         key = f"digest:{manager.pk}:{local.date().isoformat()}"
@@ -281,7 +273,7 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
 
 def _email_message(notification: Notification, now: dt.datetime) -> EmailMultiAlternatives:
     user = notification.user
-    zone = user_zone(user)
+    zone = user.zone
     context = {
         "notification": notification,
         "user": user,

@@ -7,7 +7,6 @@ reach the metrics: the form says what is wrong and the page answers 400.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django import forms
 
@@ -24,13 +23,6 @@ PERIODS = [
     ("custom", "Custom"),
 ]
 MAX_DAYS = 3 * 366
-
-
-def user_zone(user: User) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def period_days(code: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -92,7 +84,7 @@ class ReportFilterForm(forms.Form):
     def chosen_period(self) -> Period:
         data = self.cleaned_data
         return Period(
-            code=data["period"], first=data["start"], last=data["end"], zone=user_zone(self.user)
+            code=data["period"], first=data["start"], last=data["end"], zone=self.user.zone
         )
 
     def query(self, **override) -> dict[str, str]:

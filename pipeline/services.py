@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -318,10 +317,7 @@ def _plan_won_follow_up(*, deal: Deal, now) -> None:
     if days <= 0 or deal.activities.filter(kind=Activity.Kind.FOLLOW_UP, done_at=None).exists():
         return
     owner = deal.owner
-    try:
-        zone = zoneinfo.ZoneInfo(owner.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    zone = owner.zone
     day = now.astimezone(zone).date() + dt.timedelta(days=days)
     Activity.objects.create(
         kind=Activity.Kind.FOLLOW_UP,
@@ -495,10 +491,9 @@ def deal_update(
     return deal
 
 
-def _record_owner_change(*, actor, deal: Deal, before, after, reason: str = "") -> None:
-    """History and audit rows for a deal given to another owner (ownership is sensitive)."""
-    note = f"Owner changed from {before} to {after}" + (f" ({reason})" if reason else "")
-    StageChange.objects.create(
+def _owner_change(deal: Deal, *, actor, note: str, at=None) -> StageChange:
+    """The (unsaved) history row of an owner change: the deal stays where it is."""
+    return StageChange(
         deal=deal,
         kind=StageChange.Kind.OWNER,
         from_stage_id=deal.stage_id,
@@ -506,8 +501,15 @@ def _record_owner_change(*, actor, deal: Deal, before, after, reason: str = "") 
         from_status=deal.status,
         to_status=deal.status,
         changed_by=actor,
+        changed_at=at or timezone.now(),
         note=note[:300],
     )
+
+
+def _record_owner_change(*, actor, deal: Deal, before, after, reason: str = "") -> None:
+    """History and audit rows for a deal given to another owner (ownership is sensitive)."""
+    note = f"Owner changed from {before} to {after}" + (f" ({reason})" if reason else "")
+    _owner_change(deal, actor=actor, note=note).save()
     AuditEntry.objects.create(
         actor=actor,
         action="deal_owner_changed",
@@ -538,19 +540,9 @@ def deals_hand_over(*, actor, from_user, to_user) -> dict[str, int]:
         deal.version += 1
         deal.updated_at = now
     Deal.objects.bulk_update(deals, ["owner", "version", "updated_at"], batch_size=500)
+    note = f"Owner changed from {from_user} to {to_user} ({from_user} left)"
     StageChange.objects.bulk_create(
-        StageChange(
-            deal=deal,
-            kind=StageChange.Kind.OWNER,
-            from_stage_id=deal.stage_id,
-            to_stage_id=deal.stage_id,
-            from_status=deal.status,
-            to_status=deal.status,
-            changed_by=actor,
-            changed_at=now,
-            note=f"Owner changed from {from_user} to {to_user} ({from_user} left)"[:300],
-        )
-        for deal in deals
+        _owner_change(deal, actor=actor, note=note, at=now) for deal in deals
     )
     # The new assignee has not been reminded yet: clearing the claim lets the reminder come.
     moved_activities = activities.update(assignee=to_user, reminded_at=None)

@@ -22,7 +22,6 @@ from pipeline import selectors, services
 from pipeline.cards import render_card
 from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal
-from pipeline.reminders import user_zone
 from pipeline.views.board import announce
 from pipeline.views.deals import _render, plan_activity, zone_label
 
@@ -46,7 +45,7 @@ def _home_of(activity: Activity) -> str:
 def my_activities(request: HtmxHttpRequest) -> HttpResponse:
     """The user's planned activities: overdue, today and upcoming, in their own day."""
     now = timezone.now()
-    zone = user_zone(request.user)
+    zone = request.user.zone
     today = now.astimezone(zone).date()
     planned = (
         Activity.objects.filter(assignee=request.user, done_at__isnull=True)
@@ -71,7 +70,7 @@ def _visible_activity(request: HtmxHttpRequest, activity_id: int) -> Activity:
 
 
 def _edit_form(request: HtmxHttpRequest, activity: Activity, data=None) -> ActivityForm:
-    local = activity.due_at.astimezone(user_zone(request.user))
+    local = activity.due_at.astimezone(request.user.zone)
     initial = {
         "kind": activity.kind,
         "subject": activity.subject,
@@ -189,7 +188,7 @@ def activity_plan(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     """GET: the plan form for the board's dialog. POST: plan it and answer with the fresh
     card (its next step changed); a bad form comes back into the dialog with its errors."""
     deal = get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_id)
-    tomorrow = timezone.now().astimezone(user_zone(request.user)).date() + dt.timedelta(days=1)
+    tomorrow = timezone.now().astimezone(request.user.zone).date() + dt.timedelta(days=1)
     initial = {"assignee": deal.owner_id, "kind": "call", "due_date": tomorrow.isoformat()}
     form = ActivityForm(request.POST or None, initial=initial, user=request.user)
     context = {

@@ -8,7 +8,6 @@ the page with the errors next to the fields (422). Stage moves from these pages 
 from __future__ import annotations
 
 import copy
-import zoneinfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,11 +29,7 @@ def _render(
     request: HtmxHttpRequest, template: str, context: dict, status: int = 200
 ) -> HttpResponse:
     """Render with dates and times in the user's own time zone (the forms read them so too)."""
-    try:
-        zone = zoneinfo.ZoneInfo(request.user.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    with timezone.override(zone):
+    with timezone.override(request.user.zone):
         return render(request, template, context, status=status)
 
 

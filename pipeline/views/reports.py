@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET
 
 from crm.http import HtmxHttpRequest
 from pipeline import metrics, selectors
-from pipeline.report_filters import PERIODS, ReportFilterForm, user_zone
+from pipeline.report_filters import PERIODS, ReportFilterForm
 
 
 def _form(request: HtmxHttpRequest) -> ReportFilterForm:
-    today = timezone.localtime(timezone.now(), user_zone(request.user)).date()
+    today = timezone.localtime(timezone.now(), request.user.zone).date()
     pipelines = selectors.active_pipelines()
     return ReportFilterForm(request.GET, user=request.user, pipelines=pipelines, today=today)
 
@@ -54,7 +54,7 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
     if report:
         context["stage_table"] = metrics.by_stage_then_rep(report)
     status = 400 if form.errors else 200
-    with timezone.override(user_zone(request.user)):
+    with timezone.override(request.user.zone):
         return render(request, "pipeline/reports.html", context, status=status)
 
 
