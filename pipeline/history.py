@@ -1,6 +1,7 @@
-"""Where each stay in a stage ends, stored on the history row that started it.
+"""Where and how each stay in a stage ends, stored on the history row that started it.
 
-``deal_move`` keeps ``StageChange.ended_at``/``ended_by`` up to date as it writes each row.
+``deal_move`` keeps ``StageChange.ended_at``/``ended_by`` (and copies of the ending row's
+``kind`` and ``to_stage``: ``ended_kind``/``ended_to_stage``) up to date as it writes each row.
 Anything that writes history in bulk (the demo seeder, the benchmark, hand-made test
 histories) calls ``stage_changes_link_stays`` afterwards: one statement that sets them from
 each deal's history in order, exactly as the stage metrics define a stay (docs/metrics.md).
@@ -17,9 +18,11 @@ from django.db import connection
 # SQLite (3.39+) both run; only the rows whose stored end differs are written.
 LINK_STAYS_SQL = """
 UPDATE pipeline_stagechange
-SET ended_at = nxt.next_at, ended_by_id = nxt.next_id
+SET ended_at = nxt.next_at, ended_by_id = nxt.next_id,
+    ended_kind = COALESCE(nxt.next_kind, ''), ended_to_stage_id = nxt.next_stage_id
 FROM (
-    SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id
+    SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id,
+           LEAD(kind) OVER w AS next_kind, LEAD(to_stage_id) OVER w AS next_stage_id
     FROM pipeline_stagechange
     WHERE kind NOT IN ('reorder', 'owner'){deals}
     WINDOW w AS (PARTITION BY deal_id ORDER BY changed_at, id)
@@ -28,7 +31,9 @@ WHERE pipeline_stagechange.id = nxt.id
   AND pipeline_stagechange.to_status = 'open'
   AND pipeline_stagechange.kind IN ('created', 'stage', 'reopened', 'pipeline')
   AND (pipeline_stagechange.ended_by_id IS DISTINCT FROM nxt.next_id
-       OR pipeline_stagechange.ended_at IS DISTINCT FROM nxt.next_at)
+       OR pipeline_stagechange.ended_at IS DISTINCT FROM nxt.next_at
+       OR pipeline_stagechange.ended_kind IS DISTINCT FROM COALESCE(nxt.next_kind, '')
+       OR pipeline_stagechange.ended_to_stage_id IS DISTINCT FROM nxt.next_stage_id)
 """
 
 

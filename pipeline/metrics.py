@@ -43,35 +43,46 @@ DAY = 86400
 
 # One query: every stay of a visible deal in a stage of the pipeline that overlaps the period,
 # its outcome, and its seconds inside the period; aggregated per (rep, stage) and per stage.
-# Each stay is one history row: the row that started it stores when it ended and which row
-# ended it (pipeline/history.py), so only the stays overlapping the period are read, from the
-# partial indexes stagechange_stay_end and stagechange_stay_open. An end at or after the
-# period's measured end counts as "still there", as if the later history did not exist yet.
+# Each stay is one history row: the row that started it stores when it ended and the kind and
+# stage of the row that ended it (pipeline/history.py), so the query reads only the stays
+# overlapping the period, from the covering index stagechange_stays: one range of it for the
+# stays that ended after the period began, one for the stays still going on. The pipeline's
+# stages come as two arrays (ids, and positions in the same order) rather than a join, so the
+# planner's estimates stay those of the index. An end at or after the period's measured end
+# counts as "still there", as if the later history did not exist yet.
 STAYS_SQL = """
 WITH visible AS ({visible}),
+overlapping AS (
+    SELECT deal_id, to_stage_id, changed_at, ended_at, ended_kind, ended_to_stage_id
+    FROM pipeline_stagechange
+    WHERE kind IN ('created', 'stage', 'reopened', 'pipeline') AND to_status = 'open'
+      AND ended_at > {start} AND changed_at < {end}
+    UNION ALL
+    SELECT deal_id, to_stage_id, changed_at, ended_at, ended_kind, ended_to_stage_id
+    FROM pipeline_stagechange
+    WHERE kind IN ('created', 'stage', 'reopened', 'pipeline') AND to_status = 'open'
+      AND ended_at IS NULL AND changed_at < {end}
+),
 stays AS (
-    SELECT v.owner_id, sc.deal_id, sc.to_stage_id AS stage_id,
-           sc.changed_at >= {start} AS entered,
+    SELECT v.owner_id, o.deal_id, o.to_stage_id AS stage_id,
+           o.changed_at >= {start} AS entered,
            CASE
-               WHEN sc.ended_at IS NULL OR sc.ended_at >= {end} THEN 'open'
-               WHEN nx.kind = 'won' THEN 'on'
-               WHEN nx.kind = 'lost' THEN 'lost'
-               WHEN nx.kind = 'pipeline' OR ns.pipeline_id <> s.pipeline_id THEN 'away'
-               WHEN ns.position > s.position THEN 'on'
+               WHEN o.ended_at IS NULL OR o.ended_at >= {end} THEN 'open'
+               WHEN o.ended_kind = 'won' THEN 'on'
+               WHEN o.ended_kind = 'lost' THEN 'lost'
+               WHEN o.ended_kind = 'pipeline'
+                    OR array_position({stage_ids}::bigint[], o.ended_to_stage_id) IS NULL
+                   THEN 'away'
+               WHEN ({positions}::int[])[array_position({stage_ids}::bigint[], o.ended_to_stage_id)]
+                    > ({positions}::int[])[array_position({stage_ids}::bigint[], o.to_stage_id)]
+                   THEN 'on'
                ELSE 'back'
            END AS outcome,
-           EXTRACT(EPOCH FROM (LEAST(COALESCE(sc.ended_at, {end}), {end})
-                               - GREATEST(sc.changed_at, {start})))::float8 AS seconds
-    FROM pipeline_stagechange sc
-    JOIN visible v ON v.id = sc.deal_id
-    JOIN pipeline_stage s ON s.id = sc.to_stage_id
-    LEFT JOIN pipeline_stagechange nx ON nx.id = sc.ended_by_id
-    LEFT JOIN pipeline_stage ns ON ns.id = nx.to_stage_id
-    WHERE sc.to_status = 'open'
-      AND sc.kind IN ('created', 'stage', 'reopened', 'pipeline')
-      AND s.pipeline_id = {pipeline}
-      AND sc.changed_at < {end}
-      AND (sc.ended_at IS NULL OR sc.ended_at > {start})
+           EXTRACT(EPOCH FROM (LEAST(COALESCE(o.ended_at, {end}), {end})
+                               - GREATEST(o.changed_at, {start})))::float8 AS seconds
+    FROM overlapping o
+    JOIN visible v ON v.id = o.deal_id
+    WHERE o.to_stage_id = ANY({stage_ids}::bigint[])
 )
 SELECT GROUPING(owner_id) AS is_total, owner_id, stage_id,
        COUNT(*) FILTER (WHERE entered) AS entered,
@@ -265,15 +276,22 @@ def report_people(user: User, team: Team | None = None) -> QuerySet[User]:
 # ---- The queries ----------------------------------------------------------------------------
 
 
-def _stays(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, now: dt.datetime):
+def _stays(deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: dt.datetime):
     """Per (rep, stage) and per stage: stays entered in the period and how they ended, and
-    the median and mean seconds of every overlapping stay spent inside the period."""
+    the median and mean seconds of every overlapping stay spent inside the period.
+
+    ``stages``: every stage of the pipeline, removed ones included."""
     # Deals closed before the period began cannot have a stay that overlaps it.
     live = deals.filter(created_at__lt=period.end).filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=period.start)
     )
     visible_sql, visible_params = live.order_by().values("id", "owner_id").query.sql_with_params()
-    values = {"start": period.start, "end": period.measured_until(now), "pipeline": pipeline.pk}
+    values = {
+        "start": period.start,
+        "end": period.measured_until(now),
+        "stage_ids": [stage.pk for stage in stages],
+        "positions": [stage.position for stage in stages],
+    }
     # Plain placeholders in order (no CTE of parameters), so the planner sees the bounds.
     params: list = []
 
@@ -320,7 +338,8 @@ def _per_rep(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, curre
     )
     cycle = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
     return (
-        deals.filter(pipeline=pipeline)
+        # Only open deals and deals closed in the period count for anything here.
+        deals.filter(Q(pipeline=pipeline) & (open_ | in_period))
         .values("owner_id")
         .annotate(
             open_count=Count("id", filter=open_),
@@ -403,7 +422,7 @@ def stage_report(
     open_stages = [s for s in stages if not s.is_won and not s.is_archived]
     people = list(report_people(user, team))
 
-    stays = _stays(deals, pipeline=pipeline, period=period, now=now)
+    stays = _stays(deals, stages=stages, period=period, now=now)
     now_rows = list(_now_in_stages(deals, stages=open_stages, currency=currency, now=now))
     rep_rows = list(_per_rep(deals, pipeline=pipeline, period=period, currency=currency))
     forecast = _forecast(

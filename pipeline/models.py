@@ -270,6 +270,13 @@ class StageChange(models.Model):
     ended_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Copies of that row's kind and stage, so the stage metrics learn how a stay ended (on,
+    # back, lost, won, away) from the row that started it, without reading the row that ended
+    # it (the reports read only the stays overlapping a period, from one index).
+    ended_kind = models.CharField(max_length=10, choices=Kind.choices, blank=True)
+    ended_to_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     # A stay (an open deal in one stage) starts with one of these kinds when it leaves the
     # deal open; every other kind except reorder and owner ends the stay before it.
@@ -289,25 +296,15 @@ class StageChange(models.Model):
                 condition=~Q(kind__in=["reorder", "owner"]),
                 name="stagechange_metrics",
             ),
-            # Stage metrics: the stays that overlap a period, by when they ended...
+            # Stage metrics: every stay by when it ended (empty: still going on), with all
+            # the reports read of it, so the stays overlapping a period come from this index.
             models.Index(
                 fields=["ended_at", "changed_at"],
-                include=["deal", "to_stage", "ended_by"],
+                include=["deal", "to_stage", "ended_kind", "ended_to_stage"],
                 condition=Q(
                     kind__in=["created", "stage", "reopened", "pipeline"], to_status="open"
                 ),
-                name="stagechange_stay_end",
-            ),
-            # ... and the stays still going on.
-            models.Index(
-                fields=["changed_at"],
-                include=["deal", "to_stage"],
-                condition=Q(
-                    kind__in=["created", "stage", "reopened", "pipeline"],
-                    to_status="open",
-                    ended_at__isnull=True,
-                ),
-                name="stagechange_stay_open",
+                name="stagechange_stays",
             ),
             # Lost reasons of a period.
             models.Index(

@@ -300,14 +300,20 @@ def deal_move(
 
 
 def _end_stay(*, deal_id: int, change: StageChange) -> None:
-    """``change`` ends the deal's current stay (if it has one): store where and when on the
-    row that started it, in the same transaction (one statement; see pipeline/history.py)."""
+    """``change`` ends the deal's current stay (if it has one): store when, by which row and
+    how (its kind and stage) on the row that started it, in the same transaction (one
+    statement; see pipeline/history.py)."""
     StageChange.objects.filter(
         deal_id=deal_id,
         ended_at__isnull=True,
         to_status=Deal.Status.OPEN,
         kind__in=StageChange.STAY_KINDS,
-    ).exclude(pk=change.pk).update(ended_at=change.changed_at, ended_by=change)
+    ).exclude(pk=change.pk).update(
+        ended_at=change.changed_at,
+        ended_by=change,
+        ended_kind=change.kind,
+        ended_to_stage_id=change.to_stage_id,
+    )
 
 
 def _plan_won_follow_up(*, deal: Deal, now) -> None:

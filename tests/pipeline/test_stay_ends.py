@@ -1,5 +1,6 @@
 """Where each stay ends is stored on the row that started it, as deal_move writes history."""
 
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -18,10 +19,11 @@ def computed_ends() -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT sc.id, nxt.next_at, nxt.next_id
+            SELECT sc.id, nxt.next_at, nxt.next_id, nxt.next_kind, nxt.next_stage
             FROM pipeline_stagechange sc
             LEFT JOIN (
-                SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id
+                SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id,
+                       LEAD(kind) OVER w AS next_kind, LEAD(to_stage_id) OVER w AS next_stage
                 FROM pipeline_stagechange
                 WHERE kind NOT IN ('reorder', 'owner')
                 WINDOW w AS (PARTITION BY deal_id ORDER BY changed_at, id)
@@ -30,19 +32,18 @@ def computed_ends() -> dict[int, tuple]:
               AND sc.kind IN ('created', 'stage', 'reopened', 'pipeline')
             """
         )
-        computed = {pk: (at, by) for pk, at, by in cursor.fetchall()}
+        computed = {pk: (at, by, kind or "", stage) for pk, at, by, kind, stage in cursor}
     others = StageChange.objects.exclude(
         to_status="open", kind__in=StageChange.STAY_KINDS
     ).values_list("id", flat=True)
-    computed.update(dict.fromkeys(others, (None, None)))
+    computed.update(dict.fromkeys(others, (None, None, "", None)))
     return computed
 
 
 def stored_ends() -> dict[int, tuple]:
-    return {
-        pk: (at, by)
-        for pk, at, by in StageChange.objects.values_list("id", "ended_at", "ended_by_id")
-    }
+    """Every row's stored end: when, by which row, and that row's kind and stage."""
+    fields = ("id", "ended_at", "ended_by_id", "ended_kind", "ended_to_stage_id")
+    return {pk: tuple(rest) for pk, *rest in StageChange.objects.values_list(*fields)}
 
 
 def move(deal, actor, **kwargs):
@@ -93,7 +94,20 @@ def test_stored_ends_equal_what_the_window_function_computes(rep, other_rep, adm
 def test_recomputing_sets_the_ends_of_rows_written_by_hand(rep, by_name):
     deal = deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
     move(deal, rep, stage_id=by_name["Proposal"].pk)
-    StageChange.objects.update(ended_at=None, ended_by=None)
+    StageChange.objects.update(ended_at=None, ended_by=None, ended_kind="", ended_to_stage=None)
     assert stage_changes_link_stays([deal.pk]) == 1
     assert stage_changes_link_stays([]) == 0
     assert stored_ends() == computed_ends()
+
+
+def test_the_migration_copies_how_each_existing_stay_ended(rep, by_name):
+    backfill = importlib.import_module("pipeline.migrations.0009_stay_outcomes").BACKFILL_SQL
+    deal = deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
+    move(deal, rep, stage_id=by_name["Proposal"].pk)
+    move(deal, rep, outcome="lost", lost_reason="Price")
+    expected = stored_ends()
+    StageChange.objects.update(ended_kind="", ended_to_stage=None)
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    assert stored_ends() == expected == computed_ends()
+    assert {kind for _, _, kind, _ in expected.values()} == {"stage", "lost", ""}
