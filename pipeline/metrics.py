@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -280,11 +281,19 @@ def _stays(deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: d
     """Per (rep, stage) and per stage: stays entered in the period and how they ended, and
     the median and mean seconds of every overlapping stay spent inside the period.
 
-    ``stages``: every stage of the pipeline, removed ones included."""
+    ``stages``: every stage of the pipeline, removed ones included. PostgreSQL aggregates
+    in one query; other databases (the SQLite default of a fresh checkout) get the same
+    figures aggregated here from the same stays."""
     # Deals closed before the period began cannot have a stay that overlaps it.
     live = deals.filter(created_at__lt=period.end).filter(
         Q(closed_at__isnull=True) | Q(closed_at__gte=period.start)
     )
+    if connection.vendor == "postgresql":
+        return _stays_in_sql(live, stages=stages, period=period, now=now)
+    return _stays_in_python(live, stages=stages, period=period, now=now)
+
+
+def _stays_in_sql(live: QuerySet[Deal], *, stages: list[Stage], period: Period, now):
     visible_sql, visible_params = live.order_by().values("id", "owner_id").query.sql_with_params()
     values = {
         "start": period.start,
@@ -312,6 +321,70 @@ def _stays(deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: d
         cursor.execute(sql, params)
         columns = [col[0] for col in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Period, now):
+    """What ``STAYS_SQL`` returns, for databases without ``percentile_cont`` and
+    ``GROUPING SETS``: the same stays read with the ORM, aggregated here."""
+    start, end = period.start, period.measured_until(now)
+    position = {stage.pk: stage.position for stage in stages}
+    rows = (
+        StageChange.objects.filter(
+            kind__in=StageChange.STAY_KINDS,
+            to_status=Deal.Status.OPEN,
+            to_stage_id__in=list(position),
+            changed_at__lt=end,
+            deal__in=live.values("id"),
+        )
+        .filter(Q(ended_at__gt=start) | Q(ended_at__isnull=True))
+        .values_list(
+            "deal__owner_id",
+            "deal_id",
+            "to_stage_id",
+            "changed_at",
+            "ended_at",
+            "ended_kind",
+            "ended_to_stage_id",
+        )
+    )
+    groups: dict[tuple[int, int | None, int], list[tuple]] = {}
+    for owner_id, deal_id, stage_id, began, ended, kind, next_stage_id in rows:
+        if ended is None or ended >= end:
+            outcome = "open"
+        elif kind == StageChange.Kind.WON:
+            outcome = "on"
+        elif kind == StageChange.Kind.LOST:
+            outcome = "lost"
+        elif kind == StageChange.Kind.PIPELINE or next_stage_id not in position:
+            outcome = "away"
+        else:
+            outcome = "on" if position[next_stage_id] > position[stage_id] else "back"
+        seconds = (min(ended or end, end) - max(began, start)).total_seconds()
+        stay = (deal_id, began >= start, outcome, seconds)
+        groups.setdefault((0, owner_id, stage_id), []).append(stay)
+        groups.setdefault((1, None, stage_id), []).append(stay)
+    result = []
+    for (is_total, owner_id, stage_id), stays in groups.items():
+        entered = [stay for stay in stays if stay[1]]
+        seconds = [stay[3] for stay in stays]
+        outcomes = [stay[2] for stay in entered]
+        result.append(
+            {
+                "is_total": is_total,
+                "owner_id": owner_id,
+                "stage_id": stage_id,
+                "entered": len(entered),
+                "moved_on": outcomes.count("on"),
+                "lost": outcomes.count("lost"),
+                "moved_back": outcomes.count("back"),
+                "moved_away": outcomes.count("away"),
+                "deals_entered": len({stay[0] for stay in entered}),
+                "stays": len(stays),
+                "median_seconds": statistics.median(seconds),
+                "mean_seconds": statistics.fmean(seconds),
+            }
+        )
+    return result
 
 
 def _now_in_stages(deals: QuerySet[Deal], *, stages: list[Stage], currency: str, now):
@@ -539,8 +612,11 @@ def cached_stage_report(
 
     The key holds the viewer's scope, the parameters and a stamp that changes with every
     history row, deal edit, stage edit and team change; the hour bounds how stale the
-    figures that run "until now" (time in stage, rotting) can be.
+    figures that run "until now" (time in stage, rotting) can be. The stamp is PostgreSQL's
+    SQL; elsewhere (a development database) every view computes afresh.
     """
+    if connection.vendor != "postgresql":
+        return stage_report(user=user, pipeline=pipeline, period=period, team=team)
     with connection.cursor() as cursor:
         cursor.execute(STAMP_SQL, [pipeline.pk])
         stamp = cursor.fetchone()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,8 +26,6 @@ def _form(request: HtmxHttpRequest) -> ReportFilterForm:
 
 
 def _report(form: ReportFilterForm, request: HtmxHttpRequest) -> metrics.Report | None:
-    if connection.vendor != "postgresql":  # the metrics SQL is PostgreSQL's
-        return None
     if not form.is_valid() or form.cleaned_data["pipeline"] is None:
         return None
     return metrics.cached_stage_report(
@@ -49,7 +46,6 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         "periods": PERIODS,
         "query_string": urlencode(form.query()) if report else "",
         "tables": metrics.TABLES,
-        "unsupported": connection.vendor != "postgresql",
     }
     if report:
         context["stage_table"] = metrics.by_stage_then_rep(report)
@@ -64,8 +60,6 @@ def reports_csv(request: HtmxHttpRequest, table: str) -> HttpResponse:
         raise Http404("No such table.")
     form = _form(request)
     report = _report(form, request)
-    if report is None and connection.vendor != "postgresql":
-        return HttpResponse("Reports need PostgreSQL.", status=501, content_type="text/plain")
     if report is None:
         errors = "; ".join(msg for msgs in form.errors.values() for msg in msgs)
         return HttpResponse(errors or "No pipeline.", status=400, content_type="text/plain")

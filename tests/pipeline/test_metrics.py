@@ -181,3 +181,49 @@ def test_period_boundaries_are_midnight_in_the_viewers_time_zone():
     period = Period(code="custom", first=dt.date(2026, 4, 1), last=dt.date(2026, 6, 30), zone=zone)
     assert period.start == dt.datetime(2026, 4, 1, 4, tzinfo=dt.UTC)
     assert period.end == dt.datetime(2026, 7, 1, 4, tzinfo=dt.UTC)
+
+
+def sorted_stays(rows):
+    """Rows in one order, times compared to float precision."""
+    approx = {"median_seconds", "mean_seconds"}
+    rows = [
+        {k: pytest.approx(v) if k in approx else int(v) if k == "is_total" else v
+         for k, v in r.items()}
+        for r in rows
+    ]  # fmt: skip
+    return sorted(rows, key=lambda r: (r["is_total"], r["owner_id"] or 0, r["stage_id"]))
+
+
+def both_ways(user, pipeline, period, now):
+    deals = metrics.report_deals(user).filter(created_at__lt=period.end)
+    stages = list(pipeline.stages.order_by("position", "id"))
+    args = {"stages": stages, "period": period, "now": now}
+    return metrics._stays_in_sql(deals, **args), metrics._stays_in_python(deals, **args)
+
+
+@pytest.mark.parametrize("who", ["rep", "manager", "admin"])
+def test_the_portable_aggregation_equals_the_sql_on_the_fixture(request, who, history):
+    user = request.getfixturevalue(who)
+    for first, last, now in [
+        (FIRST_DAY, LAST_DAY, NOW),  # a closed period
+        (FIRST_DAY, LAST_DAY, dt.datetime(2026, 5, 20, 12, tzinfo=UTC)),  # cut by now
+        (dt.date(2026, 5, 1), dt.date(2026, 5, 31), NOW),  # stays crossing both bounds
+    ]:
+        period = Period(code="custom", first=first, last=last, zone=UTC)
+        in_sql, in_python = both_ways(user, history.pipeline, period, now)
+        assert in_sql, "the fixture has stays in every period"
+        assert sorted_stays(in_python) == sorted_stays(in_sql)
+
+
+def test_the_portable_aggregation_equals_the_sql_on_the_demo_data(admin, default_pipeline):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    call_command("seed_demo", deals=400, verbosity=0)
+    now = timezone.now()
+    today = now.date()
+    for first in (today - dt.timedelta(days=89), today.replace(month=1, day=1)):
+        period = Period(code="custom", first=first, last=today, zone=UTC)
+        in_sql, in_python = both_ways(admin, default_pipeline, period, now)
+        assert len(in_sql) > 10
+        assert sorted_stays(in_python) == sorted_stays(in_sql)
