@@ -1,9 +1,10 @@
 """Stage metrics for managers: conversion, time in stage, win rate, velocity and forecast.
 
-Everything is computed in the database from ``StageChange`` (each stay-starting row stores
-where its stay ended) and ``Deal`` (grouped aggregates), starting from
-``Deal.objects.visible_to(user)``. The number of queries is fixed whatever the amount of data.
-docs/metrics.md states what every number counts.
+Everything is computed from ``StageChange`` (each stay-starting row stores when and how its
+stay ended) and ``Deal`` (grouped aggregates), starting from ``Deal.objects.visible_to(user)``:
+in PostgreSQL, or for the stage table on other databases by a Python aggregation of the same
+stays. The number of queries is fixed whatever the amount of data. docs/metrics.md states
+what every number counts.
 
 A *stay* is one uninterrupted spell of an open deal in one stage: it starts with a history row
 that puts the open deal in a stage (created, moved, reopened, moved in from another pipeline)
@@ -264,7 +265,9 @@ def report_deals(user: User, team: Team | None = None) -> QuerySet[Deal]:
 
 
 def report_people(user: User, team: Team | None = None) -> QuerySet[User]:
-    """The people a report has rows for (more rows appear for anyone who owns visible deals)."""
+    """The people a report has rows for: reps among them always; anyone else (a manager, a
+    rep moved to another team) when they own visible deals with stays in the period, open
+    now, or closed in the period."""
     if user.is_admin:
         people = User.objects.all() if team is None else User.objects.filter(team=team)
     elif user.is_manager and user.team_id:
@@ -326,7 +329,10 @@ def _stays_in_sql(live: QuerySet[Deal], *, stages: list[Stage], period: Period, 
 def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Period, now):
     """What ``STAYS_SQL`` returns, for databases without ``percentile_cont`` and
     ``GROUPING SETS``: the same stays read with the ORM, aggregated here."""
-    start, end = period.start, period.measured_until(now)
+    # In UTC: the period's bounds are wall-clock times of the viewer's zone, and subtracting
+    # two of those would ignore a daylight-saving change between them.
+    start = period.start.astimezone(dt.UTC)
+    end = period.measured_until(now).astimezone(dt.UTC)
     position = {stage.pk: stage.position for stage in stages}
     rows = (
         StageChange.objects.filter(

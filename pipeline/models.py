@@ -273,7 +273,9 @@ class StageChange(models.Model):
     # Copies of that row's kind and stage, so the stage metrics learn how a stay ended (on,
     # back, lost, won, away) from the row that started it, without reading the row that ended
     # it (the reports read only the stays overlapping a period, from one index).
-    ended_kind = models.CharField(max_length=10, choices=Kind.choices, blank=True)
+    # A database default too, so that code from before these columns can still write history
+    # while a deployment rolls out.
+    ended_kind = models.CharField(max_length=10, choices=Kind.choices, blank=True, db_default="")
     ended_to_stage = models.ForeignKey(
         Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                     ("owner", "Given to another owner"),
                 ],
                 max_length=10,
+                db_default="",
             ),
         ),
         migrations.AddField(

@@ -5,9 +5,13 @@ import zoneinfo
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from pipeline import metrics
+from pipeline.history import stage_changes_link_stays
 from pipeline.metrics import Period
+from pipeline.models import Deal, StageChange
+from tests.factories import DealFactory, PipelineFactory, StageFactory
 from tests.pipeline import stage_history
 from tests.pipeline.stage_history import FIRST_DAY, LAST_DAY, NOW
 
@@ -15,6 +19,9 @@ pytestmark = pytest.mark.django_db
 
 UTC = zoneinfo.ZoneInfo("UTC")
 Q2 = Period(code="custom", first=FIRST_DAY, last=LAST_DAY, zone=UTC)
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="compares with PostgreSQL's SQL"
+)
 
 
 @pytest.fixture
@@ -201,6 +208,7 @@ def both_ways(user, pipeline, period, now):
     return metrics._stays_in_sql(deals, **args), metrics._stays_in_python(deals, **args)
 
 
+@on_postgresql
 @pytest.mark.parametrize("who", ["rep", "manager", "admin"])
 def test_the_portable_aggregation_equals_the_sql_on_the_fixture(request, who, history):
     user = request.getfixturevalue(who)
@@ -215,6 +223,7 @@ def test_the_portable_aggregation_equals_the_sql_on_the_fixture(request, who, hi
         assert sorted_stays(in_python) == sorted_stays(in_sql)
 
 
+@on_postgresql
 def test_the_portable_aggregation_equals_the_sql_on_the_demo_data(admin, default_pipeline):
     from django.core.management import call_command
     from django.utils import timezone
@@ -227,3 +236,73 @@ def test_the_portable_aggregation_equals_the_sql_on_the_demo_data(admin, default
         in_sql, in_python = both_ways(admin, default_pipeline, period, now)
         assert len(in_sql) > 10
         assert sorted_stays(in_python) == sorted_stays(in_sql)
+
+
+# ---- Edges, checked on both paths (PostgreSQL's SQL and the portable aggregation) ----------
+
+
+def stage_rows_both_ways(user, pipeline, period, now, monkeypatch) -> list[dict]:
+    """The team's stage rows from each path, as {stage name: row}."""
+    results = []
+    for vendor in ("postgresql", "sqlite"):
+        with monkeypatch.context() as patch:
+            patch.setattr(connection, "vendor", vendor)
+            report = metrics.stage_report(user=user, pipeline=pipeline, period=period, now=now)
+        results.append({r.stage.name: r for r in report.team_stage_rows})
+    return results
+
+
+def one_stage_history(owner, steps, *, stages):
+    """A deal created in ``steps[0]`` and moved through the rest: [(stage, when), ...]."""
+    (first, created), *moves = steps
+    deal = DealFactory(
+        owner=owner, stage=stages[first], created_at=created, stage_entered_at=moves[-1][1]
+        if moves else created,
+    )  # fmt: skip
+    StageChange.objects.create(
+        deal=deal, kind="created", to_stage=stages[first], to_status="open", changed_at=created
+    )
+    previous = first
+    for name, when in moves:
+        StageChange.objects.create(
+            deal=deal, kind="stage", from_stage=stages[previous], to_stage=stages[name],
+            from_status="open", to_status="open", changed_at=when,
+        )  # fmt: skip
+        previous = name
+    Deal.objects.filter(pk=deal.pk).update(stage=stages[previous])
+    return deal
+
+
+@on_postgresql
+def test_stays_ending_or_beginning_exactly_at_the_bounds(manager, rep, monkeypatch):
+    pipeline = PipelineFactory(name="Edges", position=9)
+    stages = {n: StageFactory(pipeline=pipeline, name=n, position=i) for i, n in enumerate("AB")}
+    april = Period(code="custom", first=dt.date(2026, 4, 1), last=dt.date(2026, 4, 30), zone=UTC)
+    start, end = april.start, april.end
+    # Left A exactly when the period began: that stay does not overlap it; B entered then.
+    one_stage_history(rep, [("A", start - dt.timedelta(days=12)), ("B", start)], stages=stages)
+    # Left A exactly when the period ended: still there at the end; that B stay is outside.
+    one_stage_history(rep, [("A", start + dt.timedelta(days=9)), ("B", end)], stages=stages)
+    stage_changes_link_stays()
+    now = end + dt.timedelta(days=31)
+    for rows in stage_rows_both_ways(manager, pipeline, april, now, monkeypatch):
+        a, b = rows["A"], rows["B"]
+        assert (a.stays, a.entered, a.moved_on, a.still_there) == (1, 1, 0, 1)
+        assert a.median_days == approx_days(21)
+        assert (b.stays, b.entered, b.moved_on, b.still_there) == (1, 1, 0, 1)
+        assert b.median_days == approx_days(30)
+
+
+@on_postgresql
+def test_time_across_a_daylight_saving_change_counts_real_hours(manager, rep, monkeypatch):
+    pipeline = PipelineFactory(name="Autumn", position=9)
+    stages = {n: StageFactory(pipeline=pipeline, name=n, position=i) for i, n in enumerate("AB")}
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    # 20 to 31 October in Berlin: clocks go back an hour on the 25th.
+    autumn = Period(code="custom", first=dt.date(2026, 10, 20), last=dt.date(2026, 10, 31),
+                    zone=berlin)  # fmt: skip
+    one_stage_history(rep, [("A", dt.datetime(2026, 10, 1, tzinfo=UTC))], stages=stages)
+    stage_changes_link_stays()
+    now = dt.datetime(2026, 11, 15, tzinfo=UTC)
+    for rows in stage_rows_both_ways(manager, pipeline, autumn, now, monkeypatch):
+        assert rows["A"].median_days == approx_days(12 + 1 / 24)

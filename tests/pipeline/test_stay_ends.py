@@ -111,3 +111,14 @@ def test_the_migration_copies_how_each_existing_stay_ended(rep, by_name):
         cursor.execute(backfill)
     assert stored_ends() == expected == computed_ends()
     assert {kind for _, _, kind, _ in expected.values()} == {"stage", "lost", ""}
+
+
+def test_recomputing_repairs_how_a_stay_ended_even_when_its_end_is_right(rep, by_name):
+    deal = deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
+    move(deal, rep, stage_id=by_name["Proposal"].pk)
+    expected = stored_ends()
+    StageChange.objects.filter(ended_at__isnull=False).update(ended_kind="lost")
+    assert stage_changes_link_stays([deal.pk]) == 1
+    StageChange.objects.filter(ended_at__isnull=False).update(ended_to_stage=by_name["Closing"])
+    assert stage_changes_link_stays([deal.pk]) == 1
+    assert stored_ends() == expected == computed_ends()
