@@ -320,7 +320,8 @@ def measure_reports(args) -> dict:
     manager = User.objects.filter(role="manager").first()
     repeat = args.report_repeat
     today = dt_today()
-    last_quarter_end = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1) - ONE_DAY
+    this_quarter_start, _ = period_days("quarter", today)
+    last_quarter_end = this_quarter_start - dt.timedelta(days=1)
     last_quarter = {
         "period": "custom",
         "start": last_quarter_end.replace(month=last_quarter_end.month - 2, day=1).isoformat(),
@@ -370,9 +371,6 @@ def measure_reports(args) -> dict:
 
     results["reports_floor"] = timed(floor, repeat)
     return results
-
-
-ONE_DAY = dt.timedelta(days=1)
 
 
 def dt_today():

@@ -10,7 +10,7 @@ from django.db import connection
 from pipeline import metrics
 from pipeline.history import stage_changes_link_stays
 from pipeline.metrics import Period
-from pipeline.models import Deal, StageChange
+from pipeline.models import StageChange
 from tests.factories import DealFactory, PipelineFactory, StageFactory
 from tests.pipeline import stage_history
 from tests.pipeline.stage_history import FIRST_DAY, LAST_DAY, NOW
@@ -253,23 +253,20 @@ def stage_rows_both_ways(user, pipeline, period, now, monkeypatch) -> list[dict]
 
 
 def one_stage_history(owner, steps, *, stages):
-    """A deal created in ``steps[0]`` and moved through the rest: [(stage, when), ...]."""
-    (first, created), *moves = steps
+    """A deal created in the first stage of ``steps`` and moved through the rest:
+    [(stage name, when), ...]; where each stay ends is linked afterwards."""
+    last, entered = steps[-1]
     deal = DealFactory(
-        owner=owner, stage=stages[first], created_at=created, stage_entered_at=moves[-1][1]
-        if moves else created,
-    )  # fmt: skip
-    StageChange.objects.create(
-        deal=deal, kind="created", to_stage=stages[first], to_status="open", changed_at=created
+        owner=owner, stage=stages[last], created_at=steps[0][1], stage_entered_at=entered
     )
-    previous = first
-    for name, when in moves:
+    previous = None
+    for name, when in steps:
         StageChange.objects.create(
-            deal=deal, kind="stage", from_stage=stages[previous], to_stage=stages[name],
-            from_status="open", to_status="open", changed_at=when,
+            deal=deal, kind="stage" if previous else "created", to_stage=stages[name],
+            from_stage=stages.get(previous), from_status="open" if previous else "",
+            to_status="open", changed_at=when,
         )  # fmt: skip
         previous = name
-    Deal.objects.filter(pk=deal.pk).update(stage=stages[previous])
     return deal
 
 
