@@ -95,6 +95,11 @@ def default_currency() -> str:
     return settings.CRM_DEFAULT_CURRENCY
 
 
+def column_status(stage: Stage) -> str:
+    """The status of the deals a stage's board column shows."""
+    return Deal.Status.WON if stage.is_won else Deal.Status.OPEN
+
+
 class DealQuerySet(models.QuerySet):
     def visible_to(self, user) -> DealQuerySet:
         """The one rule for who sees which deals.
@@ -115,8 +120,7 @@ class DealQuerySet(models.QuerySet):
 
     def in_column(self, stage: Stage) -> DealQuerySet:
         """The cards of a board column: open deals, or won deals in the post-sale stage."""
-        status = Deal.Status.WON if stage.is_won else Deal.Status.OPEN
-        return self.filter(stage=stage, status=status)
+        return self.filter(stage=stage, status=column_status(stage))
 
 
 class Deal(models.Model):
@@ -132,9 +136,11 @@ class Deal(models.Model):
     )
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals")
-    # Sparse ordering key within a column: a move takes the midpoint of its neighbours, so
-    # the rest of the column is never renumbered on an ordinary move.
-    position = models.BigIntegerField(default=0)
+    # Sparse ordering key within a board column: a move takes the midpoint of its neighbours,
+    # so the rest of the column is never renumbered on an ordinary move. Empty while the deal
+    # is on no column (lost, or won in a pipeline without a post-sale stage); unique within a
+    # stage, so two cards can never share a place (see ``pipeline.services``).
+    position = models.BigIntegerField(null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deals"
     )
@@ -185,6 +191,12 @@ class Deal(models.Model):
                 violation_error_message="A lost deal needs a reason.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="deal_version_positive"),
+            # Checked row by row, so a renumbering first empties the column's positions.
+            models.UniqueConstraint(
+                fields=["stage", "position"],
+                name="deal_position_unique_in_stage",
+                violation_error_message="Two cards cannot share a place in a column.",
+            ),
         ]
         indexes = [
             # Board columns: open deals of a stage in column order.

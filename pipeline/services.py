@@ -17,15 +17,14 @@ from typing import Literal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Max, Min, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Max, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import AuditEntry
 from crm.models import Contact, Organization
 from pipeline import selectors
 from pipeline.defaults import PIPELINE_TEMPLATES
-from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange
+from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange, column_status
 
 # Gap between neighbouring cards of a column. A move takes the midpoint of its neighbours,
 # so about 20 moves into the very same slot fit before the column is renumbered once.
@@ -64,6 +63,9 @@ class MoveResult:
     deal: Deal
     from_stage: Stage
     change: StageChange | None
+    # The card's place in its column as the actor sees it, (1-based place, cards), counted
+    # under the column lock so it is true at commit; None when the deal is on no column.
+    place: tuple[int, int] | None = None
 
     @property
     def changed(self) -> bool:
@@ -90,83 +92,182 @@ def _locked_deal(*, actor, deal_id: int) -> Deal:
     )
 
 
-def _column_position(
-    *,
-    stage: Stage,
-    above_id: int | None,
-    below_id: int | None,
-    current: Deal | None = None,
-) -> int:
-    """A position between the cards shown above and below the drop point in ``stage``.
-
-    Neighbours that have left the column since the page was drawn are ignored; with
-    neither, the card goes to the top of the column. A card already sitting between its
-    neighbours keeps its position, so a repeated drop changes nothing.
-    """
-    neighbour_ids = [pk for pk in (above_id, below_id) if pk is not None]
-    for _attempt in range(2):
-        positions = (
-            dict(
-                Deal.objects.in_column(stage)
-                .filter(pk__in=neighbour_ids)
-                .values_list("pk", "position")
-            )
-            if neighbour_ids
-            else {}
-        )
-        above, below = positions.get(above_id), positions.get(below_id)
-        if current is not None and current.stage_id == stage.pk:
-            after_above = above is None or above < current.position
-            before_below = below is None or current.position < below
-            if after_above and before_below and (above is not None or below is not None):
-                return current.position
-        if above is None and below is None:
-            top = Deal.objects.in_column(stage).aggregate(top=Min("position"))["top"]
-            return POSITION_GAP if top is None else top - POSITION_GAP
-        if above is None:
-            return below - POSITION_GAP
-        if below is None or below <= above:
-            return above + POSITION_GAP
-        if below - above > 1:
-            return (above + below) // 2
-        _renumber_column(stage)
-    raise InvalidMove("The column is being reordered by someone else; please try again.")
+# ---- Board columns: where a card goes, one writer at a time per column ------------------------
+#
+# Every write that reads a column (its top, a card's neighbours) and then places a card in it
+# first locks that column's Stage row (SELECT ... FOR NO KEY UPDATE, which FK checks of other
+# writers do not wait for). A move locks the deal's current column and its target in one
+# statement, in id order, and only then the deal row: a renumbering, which rewrites every card
+# of a column under that column's lock, can then never wait for a card whose mover waits for
+# it. A row lock rather than an advisory lock: it goes through the ORM on every database, is
+# taken in the statement that reads the stages anyway, and names the column it protects.
+# The unique (stage, position) constraint makes a shared place impossible whatever path writes.
 
 
-def _renumber_column(stage: Stage) -> None:
-    """Spread a column's positions out again. Rare: only when a gap is used up."""
-    ranked = (
-        Deal.objects.in_column(stage)
-        .annotate(rank=Window(RowNumber(), order_by=[F("position").asc(), F("id").asc()]))
-        .values_list("pk", "rank")
-    )
-    updates = [Deal(pk=pk, position=rank * POSITION_GAP) for pk, rank in ranked]
-    Deal.objects.bulk_update(updates, ["position"], batch_size=1000)
-
-
-def _stages_for_move(*, deal: Deal, stage_id: int | None) -> dict[int | str, Stage]:
-    """The deal's current stage, the target stage and the pipeline's won stage, in one query."""
-    wanted = Q(pk=deal.stage_id) | Q(pipeline_id=deal.pipeline_id, is_won=True, is_archived=False)
+def _lock_columns(*, deal_id: int, stage_id: int | None, outcome: Outcome | None) -> list[Stage]:
+    """Lock and read the deal's current stage and the move's target (the given stage, or the
+    pipeline's post-sale stage for a win), in id order, with their pipelines."""
+    deal = Deal.objects.filter(pk=deal_id)
+    wanted = Q(pk__in=deal.values("stage_id"))
     if stage_id is not None:
         wanted |= Q(pk=stage_id)
-    stages: dict[int | str, Stage] = {}
-    for stage in Stage.objects.select_related("pipeline").filter(wanted):
-        stages[stage.pk] = stage
-        if stage.is_won and not stage.is_archived and stage.pipeline_id == deal.pipeline_id:
-            stages["won"] = stage
-    return stages
+    if outcome == "won":
+        wanted |= Q(pipeline_id__in=deal.values("pipeline_id"), is_won=True, is_archived=False)
+    return list(
+        Stage.objects.select_related("pipeline")
+        .select_for_update(no_key=True, of=("self",))
+        .filter(wanted)
+        .order_by("pk")
+    )
 
 
-def _check_target(*, deal: Deal, stage: Stage | None, allow_other_pipeline: bool) -> Stage:
+def _lock_stages(stage_ids: list[int]) -> dict[int, Stage]:
+    """Lock the columns of these stages (in id order) and read them as they are now."""
+    rows = Stage.objects.select_for_update(no_key=True).filter(pk__in=stage_ids).order_by("pk")
+    return {stage.pk: stage for stage in rows}
+
+
+def _place(*, stage: Stage, deal: Deal, above_id: int | None, below_id: int | None) -> int:
+    """The position for ``deal`` in ``stage``'s column, read from the column as it is now
+    (the caller holds the column's lock).
+
+    Directly after the card named above the drop point, between it and whatever follows it
+    now; else directly before the card named below it; else the top of the column. A named
+    card that is not in the column (any more) is ignored. A card that already sits there
+    keeps its position, so a repeated drop changes nothing. When two neighbours have no room
+    left between them the column is renumbered once, keeping its order.
+    """
+    for _attempt in range(2):
+        position = _slot(stage=stage, deal=deal, above_id=above_id, below_id=below_id)
+        if position is not None:
+            return position
+        renumbered = _renumber_column(stage)
+        if deal.pk in renumbered:
+            deal.position = renumbered[deal.pk]
+    raise InvalidMove("This column could not make room for the card; please try again.")
+
+
+def _slot(*, stage: Stage, deal: Deal, above_id: int | None, below_id: int | None) -> int | None:
+    """See ``_place``; None when the neighbours have no room left between them."""
+    others = Deal.objects.in_column(stage).exclude(pk=deal.pk).exclude(position=None)
+    in_column = deal.stage_id == stage.pk and deal.status == column_status(stage)
+    current = deal.position if in_column else None
+    if above_id is not None:
+        anchor = others.filter(pk=above_id).values("position")
+        pair = list(
+            others.filter(position__gte=Subquery(anchor))
+            .order_by("position")
+            .values_list("position", flat=True)[:2]
+        )
+        if pair:
+            low, high = pair[0], pair[1] if len(pair) > 1 else None
+            return _between(low, high, current)
+    if below_id is not None:
+        anchor = others.filter(pk=below_id).values("position")
+        pair = list(
+            others.filter(position__lte=Subquery(anchor))
+            .order_by("-position")
+            .values_list("position", flat=True)[:2]
+        )
+        if pair:
+            high, low = pair[0], pair[1] if len(pair) > 1 else None
+            return _between(low, high, current)
+    top = others.order_by("position").values_list("position", flat=True).first()
+    return _between(None, top, current)
+
+
+def _between(low: int | None, high: int | None, current: int | None) -> int | None:
+    """A position strictly between two neighbours (None: no neighbour on that side), the
+    current one if it already is, or None if there is no room left."""
+    if current is not None and (low is None or low < current) and (high is None or current < high):
+        return current
+    if low is None:
+        return POSITION_GAP if high is None else high - POSITION_GAP
+    if high is None:
+        return low + POSITION_GAP
+    return (low + high) // 2 if high - low > 1 else None
+
+
+def _renumber_column(stage: Stage) -> dict[int, int]:
+    """Spread a column's positions out again, in their order (cards without one last).
+
+    Rare: only when a gap is used up, or when a stage becomes the post-sale stage. The
+    positions are emptied first because the unique constraint is checked row by row.
+    """
+    column = Deal.objects.in_column(stage)
+    ids = column.order_by(F("position").asc(nulls_last=True), "id").values_list("pk", flat=True)
+    positions = {pk: rank * POSITION_GAP for rank, pk in enumerate(list(ids), start=1)}
+    column.exclude(position=None).update(position=None)
+    Deal.objects.bulk_update(
+        [Deal(pk=pk, position=position) for pk, position in positions.items()],
+        ["position"],
+        batch_size=1000,
+    )
+    return positions
+
+
+def _check_target(*, stage: Stage | None, pipeline_id: int, allow_other_pipeline: bool) -> Stage:
     if stage is None:
         raise InvalidMove("That stage does not exist.")
     if stage.is_archived:
         raise InvalidMove(f"The stage “{stage.name}” has been removed.")
-    if stage.pipeline_id != deal.pipeline_id and not allow_other_pipeline:
+    if stage.pipeline_id != pipeline_id and not allow_other_pipeline:
         raise InvalidMove(f"“{stage.name}” belongs to another pipeline.")
     if stage.pipeline.is_archived:
         raise InvalidMove(f"The pipeline “{stage.pipeline.name}” is archived.")
     return stage
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    """Where a move takes a deal: its stage and status afterwards, and the history kind."""
+
+    to_stage: Stage
+    to_status: str
+    kind: str
+
+
+def plan_move(
+    *,
+    status: str,
+    from_stage: Stage,
+    pipeline_id: int,
+    target: Stage | None = None,
+    won_stage: Stage | None = None,
+    outcome: Outcome | None = None,
+    keep_status: bool = False,
+    allow_other_pipeline: bool = False,
+) -> MovePlan | None:
+    """Decide a move from the deal's status and stage alone (no database): None when it is
+    already where the move would take it, ``InvalidMove`` when the rules refuse it.
+
+    A win takes the deal into ``won_stage`` (or, with none, keeps its stage); a loss keeps
+    the stage it was lost from; a stage reopens a closed deal, or wins it when it is the
+    post-sale stage; ``keep_status`` changes the stage alone (stage removal).
+    """
+    if outcome == "lost":
+        if status == Deal.Status.LOST:
+            return None
+        if from_stage.is_won:
+            raise InvalidMove("A won deal cannot be marked lost; reopen it first.")
+        return MovePlan(from_stage, Deal.Status.LOST, StageChange.Kind.LOST)
+    if outcome == "won":
+        if status == Deal.Status.WON:
+            return None
+        return MovePlan(won_stage or from_stage, Deal.Status.WON, StageChange.Kind.WON)
+    to_stage = _check_target(
+        stage=target, pipeline_id=pipeline_id, allow_other_pipeline=allow_other_pipeline
+    )
+    to_status = status if keep_status else column_status(to_stage)
+    if to_stage.pipeline_id != pipeline_id:
+        kind = StageChange.Kind.PIPELINE
+    elif status != to_status:
+        kind = StageChange.Kind.WON if to_status == Deal.Status.WON else StageChange.Kind.REOPENED
+    elif to_stage.pk != from_stage.pk:
+        kind = StageChange.Kind.STAGE
+    else:
+        kind = StageChange.Kind.REORDER
+    return MovePlan(to_stage, to_status, kind)
 
 
 def deal_move(
@@ -190,7 +291,8 @@ def deal_move(
     its pipeline's post-sale stage (or, with none, keeps the stage and takes it off the
     board); ``outcome="lost"`` needs a reason and keeps the stage it was lost from.
     ``keep_status`` moves a deal's stage without changing whether it is open, won or lost
-    (used when an admin removes a stage).
+    (used when an admin removes a stage). The columns it reads and writes are locked first
+    (see above), so the place it announces is still true when it commits.
     """
     if (stage_id is None) == (outcome is None):
         raise InvalidMove("Choose either a stage or an outcome (won or lost).")
@@ -201,60 +303,55 @@ def deal_move(
         raise InvalidMove(f"Keep the lost reason under {LOST_REASON_MAX} characters.")
 
     with transaction.atomic():
+        stages = {
+            stage.pk: stage
+            for stage in _lock_columns(deal_id=deal_id, stage_id=stage_id, outcome=outcome)
+        }
         deal = _locked_deal(actor=actor, deal_id=deal_id)
-        if deal.version != version:
+        if deal.version != version or deal.stage_id not in stages:
             raise StaleDeal(
                 f"“{deal.title}” was changed by someone else a moment ago. "
                 "It now shows its current state; try again if you still want to move it.",
                 deal,
             )
-        stages = _stages_for_move(deal=deal, stage_id=stage_id)
         from_stage, from_status = stages[deal.stage_id], deal.status
+        won_stage = next(
+            (
+                s
+                for s in stages.values()
+                if s.is_won and not s.is_archived and s.pipeline_id == deal.pipeline_id
+            ),
+            None,
+        )
+        plan = plan_move(
+            status=from_status,
+            from_stage=from_stage,
+            pipeline_id=deal.pipeline_id,
+            target=stages.get(stage_id) if stage_id is not None else None,
+            won_stage=won_stage,
+            outcome=outcome,
+            keep_status=keep_status,
+            allow_other_pipeline=allow_other_pipeline,
+        )
+        if plan is None:
+            return MoveResult(deal=deal, from_stage=from_stage, change=None)
+        to_stage, to_status, kind = plan.to_stage, plan.to_status, plan.kind
         now = timezone.now()
 
-        if outcome == "lost":
-            if deal.status == Deal.Status.LOST:
-                return MoveResult(deal=deal, from_stage=from_stage, change=None)
-            to_stage, to_status, kind = from_stage, Deal.Status.LOST, StageChange.Kind.LOST
-            if from_stage.is_won:
-                raise InvalidMove("A won deal cannot be marked lost; reopen it first.")
-        elif outcome == "won":
-            if deal.status == Deal.Status.WON:
-                return MoveResult(deal=deal, from_stage=from_stage, change=None)
-            to_stage = stages.get("won", from_stage)
-            to_status, kind = Deal.Status.WON, StageChange.Kind.WON
-        else:
-            to_stage = _check_target(
-                deal=deal, stage=stages.get(stage_id), allow_other_pipeline=allow_other_pipeline
-            )
-            if keep_status:  # stage removal: lost and won deals keep their outcome
-                to_status = from_status
-            else:
-                to_status = Deal.Status.WON if to_stage.is_won else Deal.Status.OPEN
-            if to_stage.pipeline_id != deal.pipeline_id:
-                kind = StageChange.Kind.PIPELINE
-            elif from_status != to_status:
-                kind = StageChange.Kind.WON if to_status == "won" else StageChange.Kind.REOPENED
-            elif to_stage.pk != from_stage.pk:
-                kind = StageChange.Kind.STAGE
-            else:
-                kind = StageChange.Kind.REORDER
-
-        # A card enters a column when it changes stage or comes back onto the board.
-        enters_column = to_stage.pk != from_stage.pk or (
-            to_status != from_status and to_status == Deal.Status.OPEN
-        )
         if kind == StageChange.Kind.REORDER:
             if deal.pk in (above_id, below_id):
                 raise InvalidMove("A deal cannot be placed next to itself.")
-            position = _column_position(
-                stage=to_stage, above_id=above_id, below_id=below_id, current=deal
-            )
+            position = _place(stage=to_stage, deal=deal, above_id=above_id, below_id=below_id)
             if position == deal.position:
                 return MoveResult(deal=deal, from_stage=from_stage, change=None)
             deal.position = position
-        elif enters_column:
-            deal.position = _column_position(stage=to_stage, above_id=above_id, below_id=below_id)
+        elif to_status == column_status(to_stage):  # the card enters a column
+            deal.position = _place(stage=to_stage, deal=deal, above_id=above_id, below_id=below_id)
+        else:  # lost, or won with no post-sale stage: on no column
+            deal.position = None
+        if to_stage.pk != from_stage.pk or (
+            to_status != from_status and to_status == Deal.Status.OPEN
+        ):
             deal.stage_entered_at = now
 
         if to_status == Deal.Status.OPEN:
@@ -296,7 +393,12 @@ def deal_move(
             _end_stay(deal_id=deal.pk, change=change)
         if to_status == Deal.Status.WON and from_status != Deal.Status.WON:
             _plan_won_follow_up(deal=deal, now=now)
-    return MoveResult(deal=deal, from_stage=from_stage, change=change)
+        place = (
+            selectors.position_in_column(user=actor, deal=deal)
+            if deal.position is not None
+            else None
+        )
+    return MoveResult(deal=deal, from_stage=from_stage, change=change, place=place)
 
 
 def _end_stay(*, deal_id: int, change: StageChange) -> None:
@@ -355,9 +457,12 @@ def deal_create(
     A typed ``organization_name`` or ``contact_name`` with no chosen record creates that
     entry in the shared address book, in the same transaction.
     """
-    if stage.is_archived or stage.is_won:
-        raise InvalidMove("New deals start in an open stage of the pipeline.")
     with transaction.atomic():
+        # The column's lock first: its top is read below, and the stage may have been
+        # removed by an admin since the caller loaded it.
+        locked = _lock_stages([stage.pk]).get(stage.pk)
+        if locked is None or locked.is_archived or locked.is_won:
+            raise InvalidMove("New deals start in an open stage of the pipeline.")
         if organization is None and organization_name:
             organization = Organization.objects.create(name=organization_name, owner=actor)
         if contact is None and contact_name:
@@ -379,8 +484,8 @@ def deal_create(
             expected_close_date=expected_close_date,
             stage_entered_at=now,
             created_at=now,
-            position=_column_position(stage=stage, above_id=None, below_id=None),
         )
+        deal.position = _place(stage=locked, deal=deal, above_id=None, below_id=None)
         if currency:
             deal.currency = currency
         deal.save()
@@ -719,7 +824,10 @@ def _check_stage_values(*, pipeline: Pipeline, name: str, probability, rotting_d
 
 
 def _active_stages(pipeline: Pipeline) -> list[Stage]:
-    return list(Stage.objects.active().filter(pipeline=pipeline).order_by("position", "id"))
+    """The pipeline's active stages in board order, their rows locked (in id order, as every
+    writer locks stage rows) since the caller is about to rewrite some of them."""
+    rows = Stage.objects.active().filter(pipeline=pipeline).select_for_update(no_key=True)
+    return sorted(rows.order_by("pk"), key=lambda stage: (stage.position, stage.pk))
 
 
 def _save_order(stages: list[Stage]) -> None:
@@ -782,7 +890,10 @@ def stage_update(*, actor, stage_id: int, **values) -> Stage:
         if stage is None:
             raise DealNotFound("This stage does not exist.")
         pipeline = _locked_pipeline(stage.pipeline_id)
-        stage.refresh_from_db()
+        stages = _active_stages(pipeline)
+        stage = next((s for s in stages if s.pk == stage.pk), None)
+        if stage is None:
+            raise DealNotFound("This stage does not exist.")
         merged = {name: values.get(name, getattr(stage, name)) for name in STAGE_FIELDS}
         merged["name"] = _check_stage_values(
             pipeline=pipeline,
@@ -797,7 +908,10 @@ def stage_update(*, actor, stage_id: int, **values) -> Stage:
                     f"“{stage.name}” holds open deals. Move them on before making it the "
                     "post-sale (won) stage."
                 )
-            Stage.objects.active().filter(pipeline=pipeline, is_won=True).update(is_won=False)
+            previous = [s for s in stages if s.is_won]
+            Stage.objects.filter(pk__in=[s.pk for s in previous]).update(is_won=False)
+            # Their won deals leave the board; the new post-sale stage's won deals join it.
+            Deal.objects.filter(stage__in=previous, status=Deal.Status.WON).update(position=None)
         changes = {
             name: [getattr(stage, name), merged[name]]
             for name in STAGE_FIELDS
@@ -808,6 +922,10 @@ def stage_update(*, actor, stage_id: int, **values) -> Stage:
         for name, value in merged.items():
             setattr(stage, name, value)
         stage.save(update_fields=list(STAGE_FIELDS))
+        if "is_won" in changes and stage.is_won:
+            _renumber_column(stage)  # its won deals now show in the column
+        elif "is_won" in changes:
+            Deal.objects.filter(stage=stage, status=Deal.Status.WON).update(position=None)
         described = (
             ", ".join(
                 f"{name.replace('_', ' ')} {old!r} → {new!r}"
@@ -861,7 +979,11 @@ def stage_remove(*, actor, stage_id: int, target_stage_id: int | None) -> int:
         if stage is None:
             raise DealNotFound("This stage does not exist.")
         pipeline = _locked_pipeline(stage.pipeline_id)
+        # Every column of the pipeline is locked from here on: no card can enter the stage
+        # after its deals have been listed, and the moves below wait for no other lock.
         stages = _active_stages(pipeline)
+        if stage.pk not in {s.pk for s in stages}:
+            raise DealNotFound("This stage does not exist.")
         open_left = [s for s in stages if s.pk != stage.pk and not s.is_won]
         if not open_left:
             raise InvalidMove("A pipeline keeps at least one open stage.")

@@ -211,16 +211,17 @@ def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> Htt
     filters, headers = _touched_headers(request, pipeline, {result.from_stage.pk, deal.stage_id})
     on_board = deal.status == Deal.Status.OPEN or deal.stage.is_won
     card = selectors.board_card(user=request.user, deal_id=deal.pk) if on_board else None
-    if deal.status == Deal.Status.LOST:
-        message = f"“{deal.title}” marked as lost: {deal.lost_reason}."
-    elif deal.status == Deal.Status.WON and not deal.stage.is_won:
-        message = f"“{deal.title}” won. It is listed under won deals."
-    else:
-        place, total = selectors.position_in_column(user=request.user, deal=deal)
-        verb = "won and moved" if deal.status == Deal.Status.WON else "moved"
-        message = f"“{deal.title}” {verb} to {deal.stage.name}, position {place} of {total}."
     if not result.changed:
         message = f"“{deal.title}” is already there."
+    elif result.place is None:  # off the board: lost, or won with no post-sale stage
+        if deal.status == Deal.Status.LOST:
+            message = f"“{deal.title}” marked as lost: {deal.lost_reason}."
+        else:
+            message = f"“{deal.title}” won. It is listed under won deals."
+    else:
+        place, total = result.place  # counted under the column lock: true at commit
+        verb = "won and moved" if deal.status == Deal.Status.WON else "moved"
+        message = f"“{deal.title}” {verb} to {deal.stage.name}, position {place} of {total}."
     context = {
         "card": card,
         "headers": headers,

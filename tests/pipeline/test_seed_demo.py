@@ -140,8 +140,13 @@ def test_history_agrees_with_every_deal(stages):
 def test_board_positions_are_sparse_and_unique_within_each_column(default_pipeline):
     seed(deals=150, reps=3)
     columns = defaultdict(list)
-    for stage_id, status, position in Deal.objects.values_list("stage", "status", "position"):
-        columns[(stage_id, status)].append(position)
+    rows = Deal.objects.values_list("stage", "stage__is_won", "status", "position")
+    for stage_id, is_won, status, position in rows:
+        on_board = status == ("won" if is_won else "open")
+        assert (position is not None) == on_board, (stage_id, status, position)
+        if on_board:
+            columns[stage_id].append(position)
+    assert len(columns) >= 5
     for positions in columns.values():
         assert len(set(positions)) == len(positions)
         assert all(position > 0 and position % 1024 == 0 for position in positions)

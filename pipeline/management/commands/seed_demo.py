@@ -723,10 +723,15 @@ class Seeder:
         return (self.now + dt.timedelta(days=days)).date()
 
     def assign_positions(self, deals: list[Deal]) -> None:
-        """Sparse positions per board column, the most recently moved card on top."""
-        columns: dict[tuple[int, str], list[tuple[dt.datetime, int]]] = defaultdict(list)
+        """Sparse positions per board column, the most recently moved card on top; deals on
+        no column (lost, or won outside the post-sale stage) have none."""
+        won_stages = set(Stage.objects.filter(is_won=True).values_list("pk", flat=True))
+        columns: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
         for index, deal in enumerate(deals):
-            columns[(deal.stage_id, deal.status)].append((deal.stage_entered_at, index))
+            on_board = deal.status == OPEN or (deal.status == WON and deal.stage_id in won_stages)
+            deal.position = None
+            if on_board:
+                columns[deal.stage_id].append((deal.stage_entered_at, index))
         for column in columns.values():
             column.sort(key=lambda entry: (-entry[0].timestamp(), entry[1]))
             for place, (_, index) in enumerate(column, start=1):
