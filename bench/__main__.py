@@ -180,6 +180,14 @@ def measure_size(label: str, args) -> dict:
         deal_move(actor=admin, deal_id=deal.pk, version=deal.version, stage_id=target.pk)
 
     results["move_service"] = timed(one_move, args.repeat, setup=next_mover)
+    results["move_lock"] = timed(lambda: lock_two_columns(stages), args.repeat)
+    results["move_one_column"] = moves_into_one_column(admin, stages, args.repeat, movers=0)
+    results["move_contended"] = moves_into_one_column(
+        admin, stages, args.repeat, movers=CONTENDING_MOVERS
+    )
+    results["move_elsewhere"] = moves_into_one_column(
+        admin, stages, args.repeat, movers=CONTENDING_MOVERS, elsewhere=True
+    )
 
     def one_http_move():
         deal, target = state["deal"], state["target"]
@@ -192,6 +200,87 @@ def measure_size(label: str, args) -> dict:
 
     results["move_http"] = timed(one_http_move, args.repeat, setup=next_mover)
     return results
+
+
+CONTENDING_MOVERS = 20
+
+
+def lock_two_columns(stages) -> None:
+    """What a move adds for column safety: its two stage rows locked, in a transaction."""
+    from django.db import transaction
+
+    from pipeline.models import Stage
+
+    with transaction.atomic():
+        ids = [stages[1].pk, stages[2].pk]
+        list(Stage.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+
+
+def moves_into_one_column(
+    admin, stages, repeat: int, movers: int, elsewhere: bool = False
+) -> tuple[float, float, int]:
+    """deal_move of a card into the top of one column (and back out), timed while ``movers``
+    other connections (threads of this process) keep moving their own cards into and out of
+    that same column, or, ``elsewhere``, between two other columns: the difference between
+    the two is what waiting for the column's lock costs, the rest is the shared machine."""
+    import threading
+
+    from django.db import connections
+
+    from pipeline.models import Deal
+    from pipeline.services import deal_move
+
+    home, target = stages[1], stages[2]
+    pool = list(
+        Deal.objects.filter(status="open", stage=home).order_by("-id")[: movers * 3 + repeat + 4]
+    )
+    mine, theirs = pool[movers * 3 :], [pool[i * 3 : i * 3 + 3] for i in range(movers)]
+    stop = threading.Event()
+
+    away, further = stages[3], stages[4]
+    if elsewhere:  # the others' cards start in a column of their own
+        for deals in theirs:
+            for deal in deals:
+                deal.refresh_from_db(fields=["version", "stage"])
+                deal_move(actor=admin, deal_id=deal.pk, version=deal.version, stage_id=away.pk)
+
+    def there_or_back(deal) -> None:
+        deal.refresh_from_db(fields=["version", "stage"])
+        if elsewhere:
+            to = further if deal.stage_id == away.pk else away
+        else:
+            to = home if deal.stage_id == target.pk else target
+        deal_move(actor=admin, deal_id=deal.pk, version=deal.version, stage_id=to.pk)
+
+    def churn(deals) -> None:
+        try:
+            while not stop.is_set():
+                for deal in deals:
+                    there_or_back(deal)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=churn, args=(deals,), daemon=True) for deals in theirs]
+    for thread in threads:
+        thread.start()
+    state = {"i": 0}
+
+    def next_card() -> None:
+        state["deal"] = mine[state["i"] % len(mine)]
+        state["i"] += 1
+        state["deal"].refresh_from_db(fields=["version", "stage"])
+
+    def one_move() -> None:
+        deal = state["deal"]
+        to = home if deal.stage_id == target.pk else target
+        deal_move(actor=admin, deal_id=deal.pk, version=deal.version, stage_id=to.pk)
+
+    try:
+        return timed(one_move, repeat, setup=next_card)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
 
 
 # The core of the stage metrics in one hand-written statement: every stay overlapping the
@@ -553,6 +642,10 @@ def main() -> None:
     row("idle poll (204, stamp unchanged)", "poll_idle")
     row("floor: one plain SQL for the cards", "floor")
     row("move: deal_move service", "move_service")
+    row("  its column lock alone (2 stage rows)", "move_lock")
+    row("move into one column, alone", "move_one_column")
+    row(f"move into one column, {CONTENDING_MOVERS} others too", "move_contended")
+    row(f"  the same, {CONTENDING_MOVERS} others elsewhere", "move_elsewhere")
     row("move: POST /deals/<id>/move", "move_http")
     print()
     print(
