@@ -1,10 +1,12 @@
 """Where each stay ends is stored on the row that started it, as deal_move writes history."""
 
+import datetime as dt
 import importlib
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from pipeline.history import stage_changes_link_stays
 from pipeline.models import StageChange
@@ -12,6 +14,15 @@ from pipeline.services import deal_create, deal_move, deal_update, stage_remove
 from tests.factories import PipelineFactory, StageFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def moment(value) -> dt.datetime | None:
+    """A moment from raw SQL: PostgreSQL gives a datetime, SQLite the UTC text it stores."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        assert value is not None
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def computed_ends() -> dict[int, tuple]:
@@ -32,7 +43,7 @@ def computed_ends() -> dict[int, tuple]:
               AND sc.kind IN ('created', 'stage', 'reopened', 'pipeline')
             """
         )
-        computed = {pk: (at, by, kind or "", stage) for pk, at, by, kind, stage in cursor}
+        computed = {pk: (moment(at), by, kind or "", stage) for pk, at, by, kind, stage in cursor}
     others = StageChange.objects.exclude(
         to_status="open", kind__in=StageChange.STAY_KINDS
     ).values_list("id", flat=True)
