@@ -79,6 +79,25 @@ class DeactivateForm(StyledForm, forms.Form):
         self.fields["successor"].required = has_work
 
 
+class AuditFilterForm(forms.Form):
+    """The audit log's filters. The page ignores a value that is not valid, as if not given."""
+
+    area = forms.ChoiceField(required=False)
+    actor = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    q = forms.CharField(required=False, strip=True)
+
+    def __init__(self, data, *, areas: dict[str, str], actors):
+        super().__init__(data)
+        self.fields["area"].choices = [("", "Everything"), *areas.items()]
+        self.fields["actor"].queryset = actors
+
+    def filters(self) -> tuple[str, User | None, str]:
+        """Area, actor and search text, each empty where it was missing or not valid."""
+        self.is_valid()
+        data = self.cleaned_data
+        return data.get("area") or "", data.get("actor"), (data.get("q") or "")[:100]
+
+
 class TeamForm(StyledForm, forms.Form):
     name = forms.CharField(max_length=100)
 

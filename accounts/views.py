@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import services
 from accounts.forms import (
+    AuditFilterForm,
     ProfileForm,
     TeamForm,
     TeamManagerForm,
@@ -320,20 +321,19 @@ AUDIT_AREAS = {
 @require_GET
 @admin_required
 def audit(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.select_related("actor")
-    area = request.GET.get("area", "")
-    if area in AUDIT_AREAS:
-        entries = entries.filter(scope__startswith=area)
-    actor = request.GET.get("actor", "")
-    if actor.isdigit():
-        entries = entries.filter(actor_id=int(actor))
-    q = request.GET.get("q", "").strip()[:100]
-    if q:
-        entries = entries.filter(summary__icontains=q)
-    page = Paginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
     actors = User.objects.filter(pk__in=AuditEntry.objects.values("actor_id").distinct()).order_by(
         "first_name", "last_name"
     )
+    area, person, q = AuditFilterForm(request.GET, areas=AUDIT_AREAS, actors=actors).filters()
+    entries = AuditEntry.objects.select_related("actor")
+    if area:
+        entries = entries.filter(scope__startswith=area)
+    if person:
+        entries = entries.filter(actor=person)
+    if q:
+        entries = entries.filter(summary__icontains=q)
+    page = Paginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    actor = str(person.pk) if person else ""
     context = {
         "page": page,
         "areas": AUDIT_AREAS,

@@ -1,9 +1,10 @@
 from django import forms
 
 from crm.models import Contact, Organization
+from crm.validation import StorableTextForm
 
 
-class _Styled:
+class _Styled(StorableTextForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():

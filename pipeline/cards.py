@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from crm.templatetags.dates import local
 from crm.templatetags.money import format_money
 from pipeline.models import Deal
 
@@ -93,22 +94,22 @@ def render_card(deal: Deal, *, now: dt.datetime | None = None) -> SafeString:
 
     next_at = getattr(deal, "next_activity_at", None)
     if next_at:
-        local = next_at.astimezone(zone)
+        due = local(next_at, zone)
         next_step = format_html(
             '<p class="card-next{}"><span class="card-next-label">Next:</span> {} '
             '<time datetime="{}" title="{}">{}</time></p>',
             " is-late" if next_at < now else "",
             deal.next_activity_subject,
             next_at.isoformat(),
-            f"{_day_month_year(local)}, {local:%H:%M}",
-            relative_day(local.date(), today),
+            f"{_day_month_year(due)}, {due:%H:%M}",
+            relative_day(due.date(), today),
         )
     elif is_open:
         next_step = format_html(
             '<p class="card-next is-missing">{} No next step planned</p>', WARNING_ICON
         )
     else:
-        closed = deal.closed_at.astimezone(zone).date() if deal.closed_at else today
+        closed = local(deal.closed_at, zone).date() if deal.closed_at else today
         next_step = format_html('<p class="card-next">Won {}</p>', relative_day(closed, today))
 
     rotting_badge = (
@@ -133,7 +134,7 @@ def render_card(deal: Deal, *, now: dt.datetime | None = None) -> SafeString:
         f"{escape(format_money(deal.value, deal.currency))}</span>{close}"
         f'<span class="sr-only">Owner {owner}.</span></p>{next_step}</div>'
         f'<div class="card-foot"><span class="card-age" title="In {escape(stage.name)} since '
-        f'{_day_month_year(deal.stage_entered_at.astimezone(zone))}">{in_stage} '
+        f'{_day_month_year(local(deal.stage_entered_at, zone))}">{in_stage} '
         f"day{'' if in_stage == 1 else 's'} in stage</span>{rotting_badge}"
         '<button type="button" class="card-plan button button-ghost button-small" '
         f'hx-get="{_url_template("activity_plan").format(pk)}" hx-target="#plan-body" '

@@ -8,6 +8,7 @@ from django import forms
 
 from accounts.models import User
 from crm.models import Contact, Organization
+from crm.validation import MAX_ID, DayField, IdField, StorableTextForm
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.models import Activity, Deal, Stage
 from pipeline.selectors import BoardFilters, assignable_users, owner_choices
@@ -23,7 +24,7 @@ CLOSE_PERIODS = [
 ]
 
 
-class BoardFilterForm(forms.Form):
+class BoardFilterForm(StorableTextForm, forms.Form):
     owner = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=100, strip=True)
     rotting = forms.BooleanField(required=False)
@@ -48,18 +49,18 @@ class BoardFilterForm(forms.Form):
         )
 
 
-class MoveForm(forms.Form):
+class MoveForm(StorableTextForm, forms.Form):
     """A move as the board, the Move menu or the deal page send it."""
 
-    version = forms.IntegerField(min_value=1)
-    stage = forms.IntegerField(required=False, min_value=1)
+    version = IdField()
+    stage = IdField(required=False)
     outcome = forms.ChoiceField(
         required=False, choices=[("", ""), ("won", "Won"), ("lost", "Lost")]
     )
     lost_reason = forms.CharField(required=False, max_length=LOST_REASON_MAX, strip=True)
     lost_reason_choice = forms.CharField(required=False, max_length=100)
-    above = forms.IntegerField(required=False, min_value=1)
-    below = forms.IntegerField(required=False, min_value=1)
+    above = IdField(required=False)
+    below = IdField(required=False)
     other_pipeline = forms.BooleanField(required=False)
 
     def clean(self):
@@ -76,18 +77,18 @@ class MoveForm(forms.Form):
         return data
 
 
-class DealQuickAddForm(forms.ModelForm):
+class DealQuickAddForm(StorableTextForm, forms.ModelForm):
     """The small form behind a column's "+": a title, a value and who it is with."""
 
     organization_name = forms.CharField(required=False, max_length=200, strip=True)
-    organization_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    organization_id = IdField(required=False, widget=forms.HiddenInput)
     contact_name = forms.CharField(required=False, max_length=200, strip=True)
-    contact_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    contact_id = IdField(required=False, widget=forms.HiddenInput)
+    expected_close_date = DayField(required=False)
 
     class Meta:
         model = Deal
         fields = ["title", "value", "currency", "expected_close_date"]
-        widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"})}
 
     def clean_currency(self) -> str:
         code = (self.cleaned_data.get("currency") or "").strip().upper()
@@ -124,7 +125,7 @@ class DealEditForm(DealQuickAddForm):
     """The deal page's edit form: the quick-add fields plus the owner."""
 
     owner = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
-    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    version = IdField(widget=forms.HiddenInput)
 
     class Meta(DealQuickAddForm.Meta):
         fields = [*DealQuickAddForm.Meta.fields, "owner"]
@@ -147,12 +148,12 @@ class DealEditForm(DealQuickAddForm):
         return owner
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(StorableTextForm, forms.Form):
     """Plan an activity; the due time is read in the user's own time zone."""
 
     kind = forms.ChoiceField(choices=Activity.Kind.choices)
     subject = forms.CharField(max_length=200, strip=True)
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = DayField()
     due_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
     notes = forms.CharField(
@@ -174,7 +175,7 @@ class ActivityForm(forms.Form):
         return moment.replace(tzinfo=zone)
 
 
-class PipelineForm(forms.Form):
+class PipelineForm(StorableTextForm, forms.Form):
     name = forms.CharField(max_length=100, strip=True)
     template = forms.ChoiceField(
         choices=[(key, label) for key, (label, _stages) in PIPELINE_TEMPLATES.items()],
@@ -186,7 +187,7 @@ class PipelineForm(forms.Form):
         return self.cleaned_data.get("template") or "six_stage"
 
 
-class StageForm(forms.ModelForm):
+class StageForm(StorableTextForm, forms.ModelForm):
     """A stage's own fields, as the settings page edits them."""
 
     probability = forms.IntegerField(min_value=0, max_value=100)
@@ -204,7 +205,7 @@ class StageForm(forms.ModelForm):
         """Name clashes are checked by the service, with a message for the field."""
 
 
-class StageAddForm(forms.Form):
+class StageAddForm(StorableTextForm, forms.Form):
     name = forms.CharField(max_length=60, strip=True)
     position = forms.IntegerField(required=False, min_value=0)
     probability = forms.IntegerField(min_value=0, max_value=100, initial=20)
@@ -215,3 +216,10 @@ class StageAddForm(forms.Form):
     goal = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class MoreCardsForm(forms.Form):
+    """Where "load more" continues a column: after the card at this position and id."""
+
+    after_position = forms.IntegerField(min_value=-MAX_ID - 1, max_value=MAX_ID)
+    after_id = IdField()

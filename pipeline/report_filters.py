@@ -11,6 +11,7 @@ import datetime as dt
 from django import forms
 
 from accounts.models import Team, User
+from crm.validation import day_range_error
 from pipeline.metrics import Period
 from pipeline.models import Pipeline
 
@@ -77,6 +78,8 @@ class ReportFilterForm(forms.Form):
                 raise forms.ValidationError("The period cannot start in the future.")
             if (last - first).days >= MAX_DAYS:
                 raise forms.ValidationError("Choose a period of at most three years.")
+            if message := day_range_error(first) or day_range_error(last):
+                raise forms.ValidationError(message)
         elif not self.errors:
             data["start"], data["end"] = period_days(code, self.today)
         return data

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from crm.models import Contact, Organization
+from crm.validation import day_range_error
 from pipeline import selectors
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange, column_status
@@ -457,6 +458,8 @@ def deal_create(
     A typed ``organization_name`` or ``contact_name`` with no chosen record creates that
     entry in the shared address book, in the same transaction.
     """
+    if message := day_range_error(expected_close_date):
+        raise InvalidDeal({"expected_close_date": message})
     with transaction.atomic():
         # The column's lock first: its top is read below, and the stage may have been
         # removed by an admin since the caller loaded it.
@@ -533,6 +536,8 @@ def _deal_field_errors(changes: dict) -> dict[str, str]:
         errors["value"] = "A deal's value cannot be negative."
     if "currency" in changes and not re.fullmatch(r"[A-Z]{3}", changes["currency"] or ""):
         errors["currency"] = "Use a three-letter currency code such as EUR."
+    if message := day_range_error(changes.get("expected_close_date")):
+        errors["expected_close_date"] = message
     return errors
 
 
@@ -692,6 +697,8 @@ def activity_create(
         errors["subject"] = "Say what the activity is about."
     if not _may_assign(actor=actor, person=assignee):
         errors["assignee"] = "You cannot give this activity to that person."
+    if message := day_range_error(due_at):
+        errors["due_at"] = message
     if errors:
         raise InvalidDeal(errors)
     with transaction.atomic():
@@ -740,6 +747,8 @@ def activity_update(*, actor, activity_id: int, **changes) -> Activity:
         changes["subject"] = (changes["subject"] or "").strip()
         if not changes["subject"]:
             errors["subject"] = "Say what the activity is about."
+    if message := day_range_error(changes.get("due_at")):
+        errors["due_at"] = message
     if errors:
         raise InvalidDeal(errors)
     with transaction.atomic():

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django import template
 from django.utils import timezone
 
+from crm.templatetags.dates import local
 from pipeline import cards, selectors
 
 register = template.Library()
@@ -29,7 +30,7 @@ def relative_day(day: dt.date | dt.datetime | None) -> str:
     if day is None:
         return ""
     if isinstance(day, dt.datetime):
-        day = timezone.localtime(day).date()
+        day = local(day).date()
     return cards.relative_day(day, timezone.localdate())
 
 

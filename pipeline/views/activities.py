@@ -18,6 +18,7 @@ from django_htmx.http import reswap, retarget
 
 from crm.http import HtmxHttpRequest
 from crm.models import Contact
+from crm.templatetags.dates import local
 from pipeline import selectors, services
 from pipeline.cards import render_card
 from pipeline.forms import ActivityForm
@@ -56,7 +57,7 @@ def my_activities(request: HtmxHttpRequest) -> HttpResponse:
     for activity in planned:
         if activity.due_at < now:
             groups["overdue"].append(activity)
-        elif activity.due_at.astimezone(zone).date() == today:
+        elif local(activity.due_at, zone).date() == today:
             groups["today"].append(activity)
         else:
             groups["upcoming"].append(activity)
@@ -70,12 +71,12 @@ def _visible_activity(request: HtmxHttpRequest, activity_id: int) -> Activity:
 
 
 def _edit_form(request: HtmxHttpRequest, activity: Activity, data=None) -> ActivityForm:
-    local = activity.due_at.astimezone(request.user.zone)
+    due = local(activity.due_at, request.user.zone)
     initial = {
         "kind": activity.kind,
         "subject": activity.subject,
-        "due_date": local.date().isoformat(),
-        "due_time": local.strftime("%H:%M"),
+        "due_date": due.date().isoformat(),
+        "due_time": due.strftime("%H:%M"),
         "assignee": activity.assignee_id,
         "notes": activity.notes,
     }

@@ -13,9 +13,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
 
-from crm.http import HtmxHttpRequest, form_errors_text
+from crm.http import HtmxHttpRequest, bad_request, form_errors_text
 from pipeline import selectors, services
-from pipeline.forms import BoardFilterForm, DealQuickAddForm, MoveForm
+from pipeline.forms import BoardFilterForm, DealQuickAddForm, MoreCardsForm, MoveForm
 from pipeline.models import Deal, LostReason, Pipeline, Stage
 
 # Rendered columns are cached per viewer scope, filters and board stamp: any change to a deal
@@ -59,9 +59,7 @@ def _board_page(
 ) -> HttpResponse:
     form = BoardFilterForm(request.GET, user=request.user)
     if not form.is_valid():
-        return HttpResponseBadRequest(
-            f"These board filters are not valid: {form_errors_text(form)}"
-        )
+        return bad_request(f"These board filters are not valid: {form_errors_text(form)}")
     filters = form.filters()
     stages = selectors.board_stages(pipeline)
     stamp = selectors.board_stamp(pipeline.pk)
@@ -114,7 +112,7 @@ def board_changes(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     pipeline = _pipeline_or_404(pipeline_id)
     filters = _filters(request, request.GET)
     if filters is None:
-        return HttpResponseBadRequest("These board filters are not valid.")
+        return bad_request("These board filters are not valid.")
     stages = selectors.board_stages(pipeline)
     context = {
         "pipeline": pipeline,
@@ -131,14 +129,12 @@ def column_more(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) -> Ht
     stages = selectors.board_stages(pipeline)
     stage = next((s for s in stages if s.pk == stage_id), None)
     filters = _filters(request, request.GET)
-    try:
-        after = (int(request.GET["after_position"]), int(request.GET["after_id"]))
-    except (KeyError, ValueError):
-        after = None
+    more = MoreCardsForm(request.GET)
     if stage is None:
         raise Http404("No such stage on this board.")
-    if filters is None or after is None:
-        return HttpResponseBadRequest("Say which card to continue after.")
+    if filters is None or not more.is_valid():
+        return bad_request("Say which card to continue after.")
+    after = (more.cleaned_data["after_position"], more.cleaned_data["after_id"])
     cards, has_more = selectors.more_cards(
         user=request.user,
         pipeline=pipeline,

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import AuditEntry
 from accounts.permissions import admin_required
-from crm.http import HtmxHttpRequest, form_errors_text
+from crm.http import HtmxHttpRequest, bad_request, form_errors_text
+from crm.validation import parse_id
 from pipeline import services
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.forms import PipelineForm, StageAddForm, StageForm
@@ -119,8 +120,13 @@ def _stages_page(request, pipeline, *, add_form=None, forms=None, status=200):
     context = {
         "pipeline": pipeline,
         "rows": [
-            (stage, deal_counts.get(stage.pk, 0), forms.get(stage.pk) or StageForm(instance=stage))
-            for stage in stage_list
+            (
+                stage,
+                deal_counts.get(stage.pk, 0),
+                forms.get(stage.pk) or StageForm(instance=stage),
+                _removal_target(stage_list, index),
+            )
+            for index, stage in enumerate(stage_list)
         ],
         "add_form": add_form or StageAddForm(),
         "rename_form": PipelineForm(initial={"name": pipeline.name}),
@@ -133,13 +139,25 @@ def _stages_page(request, pipeline, *, add_form=None, forms=None, status=200):
     return render(request, "pipeline/settings_stages.html", context, status=status)
 
 
+def _removal_target(stage_list: list[Stage], index: int) -> Stage | None:
+    """Where a removed stage's deals are proposed to go: the stage just before it, which is
+    the step those deals came from (the first stage's deals go to the next one)."""
+    if index > 0:
+        return stage_list[index - 1]
+    return stage_list[1] if len(stage_list) > 1 else None
+
+
 @require_POST
 @admin_required
 def pipeline_rename(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     pipeline = _pipeline(pipeline_id)
+    form = PipelineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect("settings_stages", pipeline.pk)
     try:
         services.pipeline_update(
-            actor=request.user, pipeline_id=pipeline.pk, name=request.POST.get("name", "")
+            actor=request.user, pipeline_id=pipeline.pk, name=form.cleaned_data["name"]
         )
         messages.success(request, "Pipeline renamed.")
     except services.DealError as error:
@@ -191,15 +209,13 @@ def stage_edit(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
 @admin_required
 def stage_order(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     pipeline = _pipeline(pipeline_id)
-    try:
-        ids = [int(pk) for pk in request.POST.getlist("stage")]
-        services.stage_reorder(actor=request.user, pipeline_id=pipeline.pk, stage_ids=ids)
-    except ValueError:
+    ids = [parse_id(pk) for pk in request.POST.getlist("stage")]
+    if None in ids:
         return announce(
-            HttpResponse("Stage ids must be numbers.", status=400),
-            "Stage ids must be numbers.",
-            "error",
+            bad_request("Stage ids must be numbers."), "Stage ids must be numbers.", "error"
         )
+    try:
+        services.stage_reorder(actor=request.user, pipeline_id=pipeline.pk, stage_ids=ids)
     except services.StaleConfiguration as error:
         response = _stages_page(request, pipeline, status=409)
         return announce(response, str(error), "error")
@@ -235,13 +251,15 @@ def stage_step(request: HtmxHttpRequest, stage_id: int, direction: str) -> HttpR
 @admin_required
 def stage_remove(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
     stage = _stage(stage_id)
-    target = request.POST.get("target") or None
+    target = request.POST.get("target", "")
+    target_id = parse_id(target)
+    if target and target_id is None:
+        messages.error(request, "Choose a stage from the list.")
+        return redirect("settings_stages", stage.pipeline_id)
     try:
         moved = services.stage_remove(
-            actor=request.user, stage_id=stage.pk, target_stage_id=int(target) if target else None
+            actor=request.user, stage_id=stage.pk, target_stage_id=target_id
         )
-    except ValueError:
-        messages.error(request, "Choose a stage from the list.")
     except services.DealError as error:
         messages.error(request, str(error))
     else:
