@@ -16,8 +16,6 @@ def navigation(request: HttpRequest) -> dict:
     items.append(("Contacts", reverse("contacts")))
     if getattr(user, "is_admin", False):
         items.append(("Settings", reverse("settings_pipelines")))
-    if user.is_staff:
-        items.append(("Django admin", reverse("admin:index")))
     path = request.path
     return {
         "nav_items": [

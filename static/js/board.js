@@ -24,12 +24,16 @@
 
   /* ---- Announcements: a visible toast and the page's polite live region ------------- */
 
-  function announce(message, level) {
+  function say(message) {
     const region = document.getElementById("live-region");
     if (region) {
       region.textContent = "";
       window.setTimeout(function () { region.textContent = message; }, 50);
     }
+  }
+
+  function announce(message, level) {
+    say(message);
     let toast = document.getElementById("board-toast");
     if (!toast) {
       toast = document.createElement("div");
@@ -59,6 +63,23 @@
     }
     announce(fallback, level);
   }
+
+  /* After filtering, tell screen readers what the columns now hold (the page does not reload). */
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!event.detail.target || event.detail.target.id !== "board-columns") return;
+    if (!source || !source.matches || !source.matches(".board-filters")) return;
+    let total = 0;
+    board.querySelectorAll(".column-count").forEach(function (count) {
+      total += parseInt(count.textContent, 10) || 0;
+    });
+    const deals = total === 1 ? "1 deal" : total + " deals";
+    if (!board.querySelector(".cards[data-filtered]")) {
+      say("Filters cleared: " + deals + " on the board.");
+    } else {
+      say(total ? deals + (total === 1 ? " matches" : " match") + " the filters." : "No deals match the filters.");
+    }
+  });
 
   /* ---- Busy state: no polling refresh while someone drags, moves or types ------------- */
 
@@ -292,7 +313,6 @@
       const current = button.dataset.moveStage === card.closest(".cards").dataset.stageId;
       button.disabled = current;
       button.setAttribute("aria-current", current ? "true" : "false");
-      button.hidden = button.dataset.moveStage === board.dataset.wonStageId;
     });
     moveDialog.querySelector('[data-move-step="up"]').disabled = !previousCard(card);
     moveDialog.querySelector('[data-move-step="down"]').disabled = !nextCard(card);

@@ -29,6 +29,33 @@
     if (region) region.textContent = event.detail.message;
   });
 
+  /* Removing a stage: its Remove… button opens a confirmation dialog (natively through
+   * commandfor where the browser has invoker commands); the summary follows the chosen target,
+   * and closing the dialog returns focus to the button that opened it. */
+  const nativeInvokers = "command" in HTMLButtonElement.prototype;
+
+  root.addEventListener("click", function (event) {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (!opener) return;
+    const dialog = document.getElementById(opener.dataset.openDialog);
+    dialog._returnFocus = opener;
+    if (!nativeInvokers && !dialog.open) dialog.showModal();
+  });
+
+  root.addEventListener("change", function (event) {
+    const select = event.target.closest("[data-removal-target]");
+    if (!select) return;
+    const name = select.form.querySelector("[data-removal-target-name]");
+    if (name) name.textContent = select.options[select.selectedIndex].text;
+  });
+
+  root.addEventListener("close", function (event) {
+    const dialog = event.target;
+    const back = dialog._returnFocus;
+    dialog._returnFocus = null;
+    if (back && document.body.contains(back)) back.focus();
+  }, true);
+
   htmx.onLoad(function (element) { init(document); });
   init(document);
 })();
