@@ -11,7 +11,10 @@ manager changes anything that is not theirs.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django import forms
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AuditEntry, Team, User
@@ -238,10 +241,142 @@ def test_ids_that_do_not_exist_or_overflow_are_404_not_500(client, world, admin,
     problems = []
     for _route, name, kwargs in all_urls():
         url = url_for(name, kwargs, huge)
+        takes_an_id = any(isinstance(world[key], int) for key in kwargs)
         for user in (admin, rep):
             for method in ("get", "post"):
                 client.force_login(user)
                 response = fetch(client, method, url)
-                if response.status_code >= 500:
+                if response.status_code >= 500 or takes_an_id and response.status_code != 404:
                     problems.append((user.username, method, url, response.content[:200]))
     assert problems == []
+
+
+# ---- Hostile input: characters the database refuses, markup, dates far out of range -------------
+
+NUL = "Olga\x00Org"
+MARKUP = '<img src=x onerror="alert(1)">'
+EXTREME_DAYS = ("0001-01-01", "9999-12-31")
+ODD_ZONES = ("Etc/GMT+12", "Pacific/Kiritimati")
+# What pages read from the query string by hand or through a filter form.
+QUERY_PARAMETERS = {
+    "q", "owner", "close", "rotting", "page", "stamp", "after_position", "after_id", "area",
+    "actor", "state", "pipeline", "period", "start", "end", "team", "next", "context",
+    "organization_name", "contact_name", "organization_id", "contact_id",
+}  # fmt: skip
+# Fields of Django's own account forms (sign-in, password change and reset).
+AUTH_FIELDS = {"username", "password", "old_password", "new_password1", "new_password2", "email"}
+
+
+FORM_MODULES = ("accounts.forms", "crm.forms", "pipeline.forms", "pipeline.report_filters")
+
+
+def our_forms() -> list[type[forms.BaseForm]]:
+    for module in FORM_MODULES:
+        importlib.import_module(module)
+    found, todo = [], [forms.BaseForm]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.split(".")[0] in {"accounts", "crm", "pipeline"}:
+            found.append(cls)
+    return found
+
+
+def field_names(kind: type[forms.Field]) -> set[str]:
+    """The names of every field of that kind in the project's forms."""
+    return {
+        name
+        for form in our_forms()
+        for name, field in form.base_fields.items()
+        if isinstance(field, kind)
+    }
+
+
+def test_the_hostile_walk_knows_the_forms_fields():
+    text, days = field_names(forms.CharField), field_names(forms.DateField)
+    assert {"title", "name", "subject", "first_name", "lost_reason", "q"} <= text
+    assert {"due_date", "expected_close_date", "start", "end"} <= days
+
+
+def test_a_nul_in_any_field_or_parameter_is_a_plain_400_everywhere(client, world, admin):
+    names = sorted(field_names(forms.CharField) | QUERY_PARAMETERS | AUTH_FIELDS)
+    problems = []
+    client.force_login(admin)
+    for _route, url_name, kwargs in all_urls():
+        url = url_for(url_name, kwargs, world)
+        for name in names:
+            for method in ("get", "post"):
+                response = fetch(client, method, url, {name: NUL})
+                content = response.content.decode(errors="replace")
+                if response.status_code != 400 or "cannot be stored" not in content:
+                    problems.append((method, url, name, response.status_code))
+                elif not response["Content-Type"].startswith("text/plain"):
+                    problems.append((method, url, name, response["Content-Type"]))
+    assert problems == []
+
+
+def hostile(world: dict, user, text: str, day: str) -> dict:
+    """The plausible payload with every text field set to ``text`` and every date to ``day``."""
+    data = payload(world, user)
+    data |= dict.fromkeys(field_names(forms.CharField) - QUERY_PARAMETERS, text)
+    data |= dict.fromkeys(field_names(forms.DateField), day)
+    return data
+
+
+def statuses(client, world, people, zone: str | None = None) -> dict:
+    """The status of every page (GET without parameters) for each person."""
+    found = {}
+    for person in people:
+        if zone:
+            User.objects.filter(pk=person.pk).update(time_zone=zone)
+        for _route, name, kwargs in all_urls():
+            if name == "accounts:logout":
+                continue
+            client.force_login(person)
+            url = url_for(name, kwargs, world)
+            found[person.username, url] = fetch(client, "get", url).status_code
+    return found
+
+
+# Pages whose POST removes what the check afterwards opens (they read no text and no date).
+REMOVING = {
+    "settings_pipeline_archive",
+    "settings_stage_remove",
+    "settings_user_deactivate",
+    "activity_delete",
+}
+
+
+def test_markup_and_far_dates_never_break_or_echo_and_every_page_still_opens_afterwards(
+    client, world, rep, manager, admin
+):
+    people = (rep, manager, admin)
+    before = statuses(client, world, people)
+    problems = []
+    for person in people:
+        for _route, name, kwargs in all_urls():
+            url = url_for(name, kwargs, world)
+            attempts = [("get", dict.fromkeys(QUERY_PARAMETERS, MARKUP))]
+            for day in EXTREME_DAYS:
+                attempts.append(("get", {"period": "custom", "start": day, "end": day}))
+                if name not in REMOVING:
+                    attempts.append(("post", hostile(world, person, MARKUP, day)))
+            for method, data in attempts:
+                client.force_login(person)
+                response = fetch(client, method, url, data)
+                status = response.status_code
+                echoed = MARKUP in response.content.decode(errors="replace")
+                if status >= 500:
+                    problems.append((person.username, method, url, status))
+                elif echoed and not response["Content-Type"].startswith("text/plain"):
+                    problems.append((person.username, method, url, "echoes markup as HTML"))
+    assert problems == []
+    # Nothing far out of range was stored, and every page that opened still opens for all.
+    assert not Activity.objects.filter(due_at__year__lt=1900).exists()
+    assert not Activity.objects.filter(due_at__year__gt=2200).exists()
+    assert not Deal.objects.filter(expected_close_date__year__lt=1900).exists()
+    assert not Deal.objects.filter(expected_close_date__year__gt=2200).exists()
+    for zone in ODD_ZONES:
+        after = statuses(client, world, people, zone)
+        broken = {key: after[key] for key, status in before.items() if status != after[key]}
+        assert broken == {}, zone
