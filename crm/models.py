@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+
+from accounts.scope import Scope
 
 
 class AddressBookQuerySet(models.QuerySet):
@@ -17,13 +18,8 @@ class AddressBookQuerySet(models.QuerySet):
 
         A record without an owner belongs to the company: only admins edit it.
         """
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
-        if user.is_manager and user.team_id is not None:
-            return self.filter(Q(owner_id=user.pk) | Q(owner__team_id=user.team_id))
-        return self.filter(owner_id=user.pk)
+        scope = Scope.of(user)
+        return self.none() if scope.sees_nothing else self.filter(scope.people("owner"))
 
 
 class Organization(models.Model):

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 
 from accounts.models import User
+from accounts.scope import Scope
 from crm.models import Contact, Organization
 from crm.validation import MAX_ID, DayField, IdField, StorableTextForm
 from pipeline.defaults import PIPELINE_TEMPLATES
@@ -34,10 +35,11 @@ class BoardFilterForm(StorableTextForm, forms.Form):
         super().__init__(data)
         self.user = user
         self.people = owner_choices(user)
+        kind = Scope.of(user).kind
         scopes = [("me", "My deals")]
-        if user.team_id and (user.is_manager or user.is_admin):
+        if user.team_id and kind in {"all", "team"}:
             scopes.append(("team", "My team"))
-        if user.is_admin:
+        if kind == "all":
             scopes.append(("all", "Everyone"))
         people = [(str(person.pk), str(person)) for person in self.people if person.pk != user.pk]
         self.fields["owner"].choices = [("", "Default"), *scopes, *people]

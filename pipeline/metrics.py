@@ -38,6 +38,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.scope import Scope
 from pipeline.models import Deal, Pipeline, Stage, StageChange
 from pipeline.selectors import rotting_q
 
@@ -252,14 +253,9 @@ class Report:
 # ---- Who is in the report -------------------------------------------------------------------
 
 
-def team_choices(user: User) -> list[Team]:
-    """Teams an admin may narrow the report to; nobody else filters by team."""
-    return list(Team.objects.order_by("name")) if user.is_admin else []
-
-
 def report_deals(user: User, team: Team | None = None) -> QuerySet[Deal]:
     deals = Deal.objects.visible_to(user)
-    if team is not None and user.is_admin:
+    if team is not None and Scope.of(user).kind == "all":
         deals = deals.filter(owner__team=team)
     return deals
 
@@ -268,12 +264,9 @@ def report_people(user: User, team: Team | None = None) -> QuerySet[User]:
     """The people a report has rows for: reps among them always; anyone else (a manager, a
     rep moved to another team) when they own visible deals with stays in the period, open
     now, or closed in the period."""
-    if user.is_admin:
-        people = User.objects.all() if team is None else User.objects.filter(team=team)
-    elif user.is_manager and user.team_id:
-        people = User.objects.filter(team_id=user.team_id)
-    else:
-        people = User.objects.filter(pk=user.pk)
+    people = User.objects.filter(Scope.of(user).people())
+    if team is not None and Scope.of(user).kind == "all":
+        people = people.filter(team=team)
     return people.order_by("first_name", "last_name", "username")
 
 
@@ -611,6 +604,19 @@ SELECT (SELECT MAX(id) FROM pipeline_stagechange),
 """
 
 
+def report_cache_key(
+    *, user: User, pipeline: Pipeline, period: Period, team: Team | None, stamp: object
+) -> str:
+    """What a cached report depends on: whose work the viewer sees (and the team an admin
+    chose), the parameters, the data stamp, the hour and the currency."""
+    scope = Scope.of(user).key
+    if scope == "all":
+        scope += f":{team.pk if team else ''}"
+    hour = timezone.now().strftime("%Y%m%d%H")
+    raw = f"{scope}|{pipeline.pk}|{period}|{stamp}|{hour}|{settings.CRM_DEFAULT_CURRENCY}"
+    return "reports:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 def cached_stage_report(
     *, user: User, pipeline: Pipeline, period: Period, team: Team | None = None
 ) -> Report:
@@ -626,15 +632,7 @@ def cached_stage_report(
     with connection.cursor() as cursor:
         cursor.execute(STAMP_SQL, [pipeline.pk])
         stamp = cursor.fetchone()
-    if user.is_admin:
-        scope = f"all:{team.pk if team else ''}"
-    elif user.is_manager and user.team_id:
-        scope = f"team:{user.team_id}"
-    else:
-        scope = f"user:{user.pk}"
-    hour = timezone.now().strftime("%Y%m%d%H")
-    raw = f"{scope}|{pipeline.pk}|{period}|{stamp}|{hour}|{settings.CRM_DEFAULT_CURRENCY}"
-    key = "reports:" + hashlib.sha256(raw.encode()).hexdigest()
+    key = report_cache_key(user=user, pipeline=pipeline, period=period, team=team, stamp=stamp)
     report = cache.get(key)
     if report is None:
         report = stage_report(user=user, pipeline=pipeline, period=period, team=team)

@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.scope import Scope
+
 
 class Pipeline(models.Model):
     name = models.CharField(max_length=100)
@@ -105,15 +107,10 @@ class DealQuerySet(models.QuerySet):
         """The one rule for who sees which deals.
 
         Reps see the deals they own, managers the deals owned by anyone in their team,
-        admins every deal. Anyone else (anonymous, deactivated) sees none.
+        admins every deal. Anyone else (anonymous, deactivated) sees none (``Scope``).
         """
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin:
-            return self
-        if user.is_manager and user.team_id is not None:
-            return self.filter(owner__team_id=user.team_id)
-        return self.filter(owner_id=user.pk)
+        scope = Scope.of(user)
+        return self.none() if scope.sees_nothing else self.filter(scope.people("owner"))
 
     def open(self) -> DealQuerySet:
         return self.filter(status=Deal.Status.OPEN)
@@ -335,16 +332,12 @@ class StageChange(models.Model):
 
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user) -> ActivityQuerySet:
-        """Activities follow the same rule as deals: own, team's, or all."""
-        if user is None or not user.is_authenticated or not user.is_active:
+        """Activities follow the same rule as deals: own, team's, or all (as assignee, or
+        through the deal's owner)."""
+        scope = Scope.of(user)
+        if scope.sees_nothing:
             return self.none()
-        if user.is_admin:
-            return self
-        if user.is_manager and user.team_id is not None:
-            return self.filter(
-                Q(assignee__team_id=user.team_id) | Q(deal__owner__team_id=user.team_id)
-            )
-        return self.filter(Q(assignee_id=user.pk) | Q(deal__owner_id=user.pk))
+        return self.filter(scope.people("assignee") | scope.people("deal__owner"))
 
     def planned(self) -> ActivityQuerySet:
         return self.filter(done_at__isnull=True)

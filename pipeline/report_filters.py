@@ -11,6 +11,7 @@ import datetime as dt
 from django import forms
 
 from accounts.models import Team, User
+from accounts.scope import Scope
 from crm.validation import day_range_error
 from pipeline.metrics import Period
 from pipeline.models import Pipeline
@@ -57,8 +58,9 @@ class ReportFilterForm(forms.Form):
         self.fields["pipeline"].error_messages["invalid_choice"] = "There is no such pipeline."
         self.fields["team"].error_messages["invalid_choice"] = "There is no such team."
         self.pipelines = pipelines
-        if not user.is_admin:
-            # Only admins choose a team; anyone else's team parameter is ignored, not leaked.
+        if Scope.of(user).kind != "all":
+            # Only those who see everyone choose a team; anyone else's team parameter is
+            # ignored, not leaked.
             del self.fields["team"]
 
     def clean_pipeline(self) -> Pipeline | None:

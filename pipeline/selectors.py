@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.scope import Scope
 from accounts.services import people_stamp
 from pipeline.models import Activity, Deal, Pipeline, Stage
 
@@ -118,21 +119,16 @@ def filtered_deals(
 
 
 def default_owner_scope(user: User) -> str:
-    if user.is_admin:
-        return "all"
-    if user.is_manager:
-        return "team"
-    return "me"
+    """The board's owner filter when none is chosen: all that the user may see."""
+    return {"all": "all", "team": "team"}.get(Scope.of(user).kind, "me")
 
 
 def owner_choices(user: User) -> list[User]:
-    """The people whose deals this user may filter the board by."""
-    if user.is_admin:
-        people = User.objects.filter(is_active=True)
-    elif user.is_manager and user.team_id:
-        people = User.objects.filter(is_active=True, team_id=user.team_id)
-    else:
+    """The people whose deals this user may filter the board by (none for a rep)."""
+    scope = Scope.of(user)
+    if scope.kind not in {"all", "team"}:
         return []
+    people = User.objects.filter(scope.people(), is_active=True)
     return list(people.order_by("first_name", "last_name", "username"))
 
 
@@ -335,12 +331,7 @@ def board_cache_key(
     reordering; the hour covers relative texts such as "3 days in stage".
     """
     owner = filters.owner or default_owner_scope(user)
-    if user.is_admin:
-        scope = "all"
-    elif user.is_manager and user.team_id:
-        scope = f"team{user.team_id}"
-    else:
-        scope = f"user{user.pk}"
+    scope = Scope.of(user).key
     if owner in {"me", "team"}:
         scope += f":{owner}{user.pk if owner == 'me' else user.team_id}"
     stage_part = ",".join(
@@ -386,12 +377,7 @@ def assignable_people(user: User) -> QuerySet[User]:
 
     Reps themselves, managers the active members of their team, admins any active user.
     """
-    people = User.objects.filter(is_active=True)
-    if user.is_admin:
-        return people
-    if user.is_manager and user.team_id:
-        return people.filter(team_id=user.team_id)
-    return people.filter(pk=user.pk)
+    return User.objects.filter(Scope.of(user).people(), is_active=True)
 
 
 def assignable_users(user: User) -> list[User]:
