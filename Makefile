@@ -26,12 +26,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
+# HOST and PORT go to every step: in development the settings derive SITE_URL (links in
+# emails, the demo sign-in link) from them unless SITE_URL is set.
 run: install
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Pipeline CRM is starting on http://$(HOST):$(PORT)/  (web, Celery worker and beat)"
-	@echo "  Demo logins are listed above. Stop everything with Ctrl+C."
+	@echo "  Demo logins: admin, manager1, rep1 (password demo-pass-2026); more are listed above"
+	@echo "  on the first run. Stop everything with Ctrl+C."
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import statistics
 import sys
@@ -27,6 +28,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def quiet_logs() -> None:
+    """Keep the figures readable: every test-client sign-in makes django-axes log four INFO
+    lines. Warnings and errors still show."""
+    logging.getLogger("axes").setLevel(logging.WARNING)
 
 
 def bench_database_url() -> str:
@@ -607,6 +614,7 @@ def main() -> None:
     import django
 
     django.setup()
+    quiet_logs()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

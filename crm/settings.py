@@ -65,7 +65,18 @@ else:
         raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated) when DEBUG is off.")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _served_url() -> str:
+    """In development, the address `make run HOST=… PORT=…` serves, so emails link there."""
+    host = env_str("HOST", "127.0.0.1")
+    host = "localhost" if host in {"0.0.0.0", "::", "[::]"} else host
+    return f"http://{host}:{env_int('PORT', 8000)}"
+
+
+SITE_URL = env_str(
+    "SITE_URL", _served_url() if DEBUG and not TESTING else "http://127.0.0.1:8000"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -204,7 +215,12 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development writes each email to a file under EMAIL_FILE_PATH and logs one line about it
+# (crm/mail.py); the console backend printed whole HTML emails into the worker's log.
+if DEBUG:
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "crm.mail.DevelopmentEmailBackend")
+else:
+    EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
