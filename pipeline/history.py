@@ -13,10 +13,13 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from pipeline.stays import ENDS_STAY_SQL, STARTS_STAY_SQL
+
 # Each stay-starting row (an open deal put in a stage) ends with the deal's next row that is
 # not a reorder or an owner change, in (changed_at, id) order. Plain SQL that PostgreSQL and
 # SQLite (3.39+) both run; only the rows whose stored end differs are written.
-LINK_STAYS_SQL = """
+LINK_STAYS_SQL = (
+    """
 UPDATE pipeline_stagechange
 SET ended_at = nxt.next_at, ended_by_id = nxt.next_id,
     ended_kind = COALESCE(nxt.next_kind, ''), ended_to_stage_id = nxt.next_stage_id
@@ -24,17 +27,21 @@ FROM (
     SELECT id, LEAD(changed_at) OVER w AS next_at, LEAD(id) OVER w AS next_id,
            LEAD(kind) OVER w AS next_kind, LEAD(to_stage_id) OVER w AS next_stage_id
     FROM pipeline_stagechange
-    WHERE kind NOT IN ('reorder', 'owner'){deals}
+    WHERE """
+    + ENDS_STAY_SQL
+    + """{deals}
     WINDOW w AS (PARTITION BY deal_id ORDER BY changed_at, id)
 ) AS nxt
 WHERE pipeline_stagechange.id = nxt.id
-  AND pipeline_stagechange.to_status = 'open'
-  AND pipeline_stagechange.kind IN ('created', 'stage', 'reopened', 'pipeline')
+  AND """
+    + STARTS_STAY_SQL  # unqualified names: only the updated table has kind and to_status
+    + """
   AND (pipeline_stagechange.ended_by_id IS DISTINCT FROM nxt.next_id
        OR pipeline_stagechange.ended_at IS DISTINCT FROM nxt.next_at
        OR pipeline_stagechange.ended_kind IS DISTINCT FROM COALESCE(nxt.next_kind, '')
        OR pipeline_stagechange.ended_to_stage_id IS DISTINCT FROM nxt.next_stage_id)
 """
+)
 
 
 def stage_changes_link_stays(deal_ids: Iterable[int] | None = None) -> int:

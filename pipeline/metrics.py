@@ -41,6 +41,7 @@ from accounts.models import Team, User
 from accounts.scope import Scope
 from pipeline.models import Deal, Pipeline, Stage, StageChange
 from pipeline.selectors import rotting_q
+from pipeline.stays import OUTCOME_SQL, STARTS_STAY_SQL, STAY_KINDS, stay_outcome
 
 DAY = 86400
 
@@ -53,34 +54,28 @@ DAY = 86400
 # stages come as two arrays (ids, and positions in the same order) rather than a join, so the
 # planner's estimates stay those of the index. An end at or after the period's measured end
 # counts as "still there", as if the later history did not exist yet.
-STAYS_SQL = """
+STAYS_SQL = (
+    """
 WITH visible AS ({visible}),
 overlapping AS (
     SELECT deal_id, to_stage_id, changed_at, ended_at, ended_kind, ended_to_stage_id
     FROM pipeline_stagechange
-    WHERE kind IN ('created', 'stage', 'reopened', 'pipeline') AND to_status = 'open'
-      AND ended_at > {start} AND changed_at < {end}
+    WHERE """
+    + STARTS_STAY_SQL
+    + """ AND ended_at > {start} AND changed_at < {end}
     UNION ALL
     SELECT deal_id, to_stage_id, changed_at, ended_at, ended_kind, ended_to_stage_id
     FROM pipeline_stagechange
-    WHERE kind IN ('created', 'stage', 'reopened', 'pipeline') AND to_status = 'open'
-      AND ended_at IS NULL AND changed_at < {end}
+    WHERE """
+    + STARTS_STAY_SQL
+    + """ AND ended_at IS NULL AND changed_at < {end}
 ),
 stays AS (
     SELECT v.owner_id, o.deal_id, o.to_stage_id AS stage_id,
            o.changed_at >= {start} AS entered,
-           CASE
-               WHEN o.ended_at IS NULL OR o.ended_at >= {end} THEN 'open'
-               WHEN o.ended_kind = 'won' THEN 'on'
-               WHEN o.ended_kind = 'lost' THEN 'lost'
-               WHEN o.ended_kind = 'pipeline'
-                    OR array_position({stage_ids}::bigint[], o.ended_to_stage_id) IS NULL
-                   THEN 'away'
-               WHEN ({positions}::int[])[array_position({stage_ids}::bigint[], o.ended_to_stage_id)]
-                    > ({positions}::int[])[array_position({stage_ids}::bigint[], o.to_stage_id)]
-                   THEN 'on'
-               ELSE 'back'
-           END AS outcome,
+           """
+    + OUTCOME_SQL
+    + """ AS outcome,
            EXTRACT(EPOCH FROM (LEAST(COALESCE(o.ended_at, {end}), {end})
                                - GREATEST(o.changed_at, {start})))::float8 AS seconds
     FROM overlapping o
@@ -100,6 +95,7 @@ SELECT GROUPING(owner_id) AS is_total, owner_id, stage_id,
 FROM stays
 GROUP BY GROUPING SETS ((owner_id, stage_id), (stage_id))
 """
+)
 
 
 # ---- The period ---------------------------------------------------------------------------
@@ -329,7 +325,7 @@ def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Perio
     position = {stage.pk: stage.position for stage in stages}
     rows = (
         StageChange.objects.filter(
-            kind__in=StageChange.STAY_KINDS,
+            kind__in=STAY_KINDS,
             to_status=Deal.Status.OPEN,
             to_stage_id__in=list(position),
             changed_at__lt=end,
@@ -348,16 +344,13 @@ def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Perio
     )
     groups: dict[tuple[int, int | None, int], list[tuple]] = {}
     for owner_id, deal_id, stage_id, began, ended, kind, next_stage_id in rows:
-        if ended is None or ended >= end:
-            outcome = "open"
-        elif kind == StageChange.Kind.WON:
-            outcome = "on"
-        elif kind == StageChange.Kind.LOST:
-            outcome = "lost"
-        elif kind == StageChange.Kind.PIPELINE or next_stage_id not in position:
-            outcome = "away"
-        else:
-            outcome = "on" if position[next_stage_id] > position[stage_id] else "back"
+        outcome = stay_outcome(
+            ended_at=ended,
+            ended_kind=kind,
+            until=end,
+            position=position[stage_id],
+            next_position=position.get(next_stage_id),
+        )
         seconds = (min(ended or end, end) - max(began, start)).total_seconds()
         stay = (deal_id, began >= start, outcome, seconds)
         groups.setdefault((0, owner_id, stage_id), []).append(stay)

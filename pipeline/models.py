@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.scope import Scope
+from pipeline.stays import NOT_HISTORY_KINDS, STAY_KINDS
 
 
 class Pipeline(models.Model):
@@ -289,10 +290,9 @@ class StageChange(models.Model):
         Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
 
-    # A stay (an open deal in one stage) starts with one of these kinds when it leaves the
-    # deal open; every other kind except reorder and owner ends the stay before it.
-    STAY_KINDS = ("created", "stage", "reopened", "pipeline")
-    NOT_HISTORY_KINDS = ("reorder", "owner")
+    # What starts and what ends a stay in a stage: pipeline/stays.py.
+    STAY_KINDS = STAY_KINDS
+    NOT_HISTORY_KINDS = NOT_HISTORY_KINDS
 
     class Meta:
         ordering = ["changed_at", "id"]
@@ -304,7 +304,7 @@ class StageChange(models.Model):
             models.Index(
                 fields=["deal", "changed_at", "id"],
                 include=["kind", "to_stage", "to_status"],
-                condition=~Q(kind__in=["reorder", "owner"]),
+                condition=~Q(kind__in=list(NOT_HISTORY_KINDS)),
                 name="stagechange_metrics",
             ),
             # Stage metrics: every stay by when it ended (empty: still going on), with all
@@ -312,9 +312,7 @@ class StageChange(models.Model):
             models.Index(
                 fields=["ended_at", "changed_at"],
                 include=["deal", "to_stage", "ended_kind", "ended_to_stage"],
-                condition=Q(
-                    kind__in=["created", "stage", "reopened", "pipeline"], to_status="open"
-                ),
+                condition=Q(kind__in=list(STAY_KINDS), to_status="open"),
                 name="stagechange_stays",
             ),
             # Lost reasons of a period.

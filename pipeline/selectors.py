@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.scope import Scope
 from accounts.services import people_stamp
 from pipeline.models import Activity, Deal, Pipeline, Stage
+from pipeline.stays import ends_stay, starts_stay
 
 CARDS_PER_COLUMN = 50
 
@@ -395,14 +396,6 @@ class TimelineEntry:
     stay: dt.timedelta | None = None  # time spent in the stage this change left
 
 
-def _enters_stage(change) -> bool:
-    """Whether a history row starts a new stay in a stage (creation, a move, a reopening)."""
-    return change.kind == "created" or (
-        change.kind != "reorder"
-        and (change.from_stage_id != change.to_stage_id or change.kind == "reopened")
-    )
-
-
 def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelta]]:
     """The deal's timeline (newest first) and the total time it spent in each stage.
 
@@ -417,12 +410,11 @@ def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelt
     current_stage, entered_at = None, None
     for change in changes:
         stay = None
-        closes_stay = _enters_stage(change) or change.kind in {"won", "lost"}
-        if closes_stay and current_stage is not None and change.kind != "created":
+        if ends_stay(change.kind) and current_stage is not None:
             stay = change.changed_at - entered_at
             stays[current_stage] += stay
             current_stage = None
-        if _enters_stage(change) and change.to_status == Deal.Status.OPEN:
+        if starts_stay(change.kind, change.to_status):
             current_stage, entered_at = change.to_stage_id, change.changed_at
         entries.append(TimelineEntry(at=change.changed_at, kind="change", change=change, stay=stay))
     if current_stage is not None and deal.status == Deal.Status.OPEN:

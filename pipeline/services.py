@@ -26,6 +26,7 @@ from crm.validation import day_range_error
 from pipeline import selectors
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange, column_status
+from pipeline.stays import STAY_KINDS
 
 # Gap between neighbouring cards of a column. A move takes the midpoint of its neighbours,
 # so about 20 moves into the very same slot fit before the column is renumbered once.
@@ -410,7 +411,7 @@ def _end_stay(*, deal_id: int, change: StageChange) -> None:
         deal_id=deal_id,
         ended_at__isnull=True,
         to_status=Deal.Status.OPEN,
-        kind__in=StageChange.STAY_KINDS,
+        kind__in=STAY_KINDS,
     ).exclude(pk=change.pk).update(
         ended_at=change.changed_at,
         ended_by=change,
