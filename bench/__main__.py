@@ -241,7 +241,10 @@ def moves_into_one_column(
     pool = list(
         Deal.objects.filter(status="open", stage=home).order_by("-id")[: movers * 3 + repeat + 4]
     )
-    mine, theirs = pool[movers * 3 :], [pool[i * 3 : i * 3 + 3] for i in range(movers)]
+    # Small data sets: fewer cards per other mover, but always some to time.
+    per_mover = max(1, min(3, (len(pool) - 2) // max(movers, 1)))
+    mine = pool[movers * per_mover :] or pool[-1:]
+    theirs = [pool[i * per_mover : (i + 1) * per_mover] for i in range(movers)]
     stop = threading.Event()
 
     away, further = stages[3], stages[4]
