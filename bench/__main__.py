@@ -372,10 +372,10 @@ def measure_reports(args) -> dict:
     from django.utils import timezone
 
     from accounts.models import User
-    from pipeline import metrics
     from pipeline.history import stage_changes_link_stays
     from pipeline.models import Deal, StageChange
-    from pipeline.report_filters import period_days
+    from reports import selectors as metrics
+    from reports.forms import period_days
 
     start = time.perf_counter()
     reuse = (

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "accounts",
     "crm",
     "pipeline",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -3,17 +3,12 @@ from django.urls import include, path
 
 from accounts.urls import settings_urlpatterns as account_settings
 from crm import views as crm_views
-from pipeline.views import people
 
 urlpatterns = [
     path("", include("pipeline.urls")),
+    path("", include("reports.urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include(account_settings)),
-    path(
-        "settings/users/<int:user_id>/deactivate",
-        people.user_deactivate,
-        name="settings_user_deactivate",
-    ),
     path("admin/", admin.site.urls),
     path("healthz", crm_views.healthz, name="healthz"),
     path("organizations/search", crm_views.organization_search, name="organization_search"),

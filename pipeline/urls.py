@@ -1,8 +1,13 @@
 from django.urls import path
 
-from pipeline.views import activities, board, deals, notifications, reports, settings
+from pipeline.views import activities, board, deals, notifications, people, settings
 
 urlpatterns = [
+    path(
+        "settings/users/<int:user_id>/deactivate",
+        people.user_deactivate,
+        name="settings_user_deactivate",
+    ),
     path("settings/pipelines/", settings.pipelines, name="settings_pipelines"),
     path("settings/pipelines/new", settings.pipeline_add, name="settings_pipeline_add"),
     path("settings/pipelines/<int:pipeline_id>/", settings.stages, name="settings_stages"),
@@ -43,8 +48,6 @@ urlpatterns = [
         name="settings_stage_step",
     ),
     path("", board.home, name="home"),
-    path("reports/", reports.reports, name="reports"),
-    path("reports/<slug:table>.csv", reports.reports_csv, name="reports_csv"),
     path("pipelines/<int:pipeline_id>/", board.board, name="board"),
     path("pipelines/<int:pipeline_id>/changes", board.board_changes, name="board_changes"),
     path(

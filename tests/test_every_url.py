@@ -19,8 +19,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import AuditEntry, Team, User
 from crm.models import Contact, Organization
-from pipeline import metrics
 from pipeline.models import Activity, Deal, Notification, Pipeline, Stage, StageChange
+from reports import selectors as metrics
 from tests.factories import (
     ActivityFactory,
     ContactFactory,
@@ -267,7 +267,7 @@ QUERY_PARAMETERS = {
 AUTH_FIELDS = {"username", "password", "old_password", "new_password1", "new_password2", "email"}
 
 
-FORM_MODULES = ("accounts.forms", "crm.forms", "pipeline.forms", "pipeline.report_filters")
+FORM_MODULES = ("accounts.forms", "crm.forms", "pipeline.forms", "reports.forms")
 
 
 def our_forms() -> list[type[forms.BaseForm]]:
@@ -277,7 +277,7 @@ def our_forms() -> list[type[forms.BaseForm]]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls.__module__.split(".")[0] in {"accounts", "crm", "pipeline"}:
+        if cls.__module__.split(".")[0] in {"accounts", "crm", "pipeline", "reports"}:
             found.append(cls)
     return found
 

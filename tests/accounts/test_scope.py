@@ -7,10 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 
 from accounts.scope import Scope
 from crm.models import Contact
-from pipeline import metrics, selectors
+from pipeline import selectors
 from pipeline.forms import BoardFilterForm
 from pipeline.models import Activity, Deal
-from pipeline.report_filters import ReportFilterForm
+from reports import selectors as metrics
+from reports.forms import ReportFilterForm
 from tests.factories import ActivityFactory, ContactFactory, DealFactory
 
 pytestmark = pytest.mark.django_db

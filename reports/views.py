@@ -1,6 +1,6 @@
 """Stage metrics for managers: the reports page and its CSV exports.
 
-Parse the filters, call ``pipeline.metrics``, render. Who sees which deals is decided by
+Parse the filters, call ``reports.selectors``, render. Who sees which deals is decided by
 ``Deal.objects.visible_to`` inside the metrics; bad parameters answer 400 with the reason.
 """
 
@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crm.http import HtmxHttpRequest
-from pipeline import metrics, selectors
-from pipeline.report_filters import PERIODS, ReportFilterForm
+from pipeline import selectors
+from reports import selectors as metrics
+from reports.forms import PERIODS, ReportFilterForm
 
 
 def _form(request: HtmxHttpRequest) -> ReportFilterForm:
@@ -51,7 +52,7 @@ def reports(request: HtmxHttpRequest) -> HttpResponse:
         context["stage_table"] = metrics.by_stage_then_rep(report)
     status = 400 if form.errors else 200
     with timezone.override(request.user.zone):
-        return render(request, "pipeline/reports.html", context, status=status)
+        return render(request, "reports/reports.html", context, status=status)
 
 
 @require_GET

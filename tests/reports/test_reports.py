@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from pipeline import metrics
 from pipeline.services import deal_create, deal_move
+from reports import selectors as metrics
 from tests.factories import DealFactory
-from tests.pipeline import stage_history
 from tests.queries import count_statements
+from tests.reports import stage_history
 
 pytestmark = pytest.mark.django_db
 

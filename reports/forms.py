@@ -13,8 +13,8 @@ from django import forms
 from accounts.models import Team, User
 from accounts.scope import Scope
 from crm.validation import day_range_error
-from pipeline.metrics import Period
 from pipeline.models import Pipeline
+from reports.selectors import Period
 
 PERIODS = [
     ("quarter", "This quarter"),

@@ -1,4 +1,4 @@
-"""Stage metrics against a hand-computed history (tests/pipeline/stage_history.py)."""
+"""Stage metrics against a hand-computed history (tests/reports/stage_history.py)."""
 
 import datetime as dt
 import zoneinfo
@@ -7,13 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from pipeline import metrics
 from pipeline.history import stage_changes_link_stays
-from pipeline.metrics import Period
 from pipeline.models import StageChange
+from reports import selectors as metrics
+from reports.selectors import Period
 from tests.factories import DealFactory, PipelineFactory, StageFactory
-from tests.pipeline import stage_history
-from tests.pipeline.stage_history import FIRST_DAY, LAST_DAY, NOW
+from tests.reports import stage_history
+from tests.reports.stage_history import FIRST_DAY, LAST_DAY, NOW
 
 pytestmark = pytest.mark.django_db
 
