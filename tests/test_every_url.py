@@ -277,7 +277,7 @@ def our_forms() -> list[type[forms.BaseForm]]:
     while todo:
         cls = todo.pop()
         todo += cls.__subclasses__()
-        if cls.__module__.split(".")[0] in {"accounts", "crm", "pipeline", "reports"}:
+        if cls.__module__ in FORM_MODULES:
             found.append(cls)
     return found
 
