@@ -1,8 +1,9 @@
 """Writes about people and teams: invitations, roles, teams, deactivation.
 
 Every change an admin makes here is sensitive, so each service writes its ``AuditEntry`` in
-the same transaction as the change. Errors are ``AccountError`` with a message per field,
-raised before anything is written (or inside the transaction, which then rolls back).
+the same transaction as the change. Errors are ``accounts.errors`` (``Invalid`` with a
+message per field, ``NotFound``), raised before anything is written (or inside the
+transaction, which then rolls back).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
@@ -24,7 +25,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import AuditEntry, Team, User
+from accounts.audit import audit_record
+from accounts.errors import Invalid, NotFound, require_admin
+from accounts.models import Team, User
 
 logger = logging.getLogger(__name__)
 
@@ -43,35 +46,14 @@ def _people_changed() -> None:
     transaction.on_commit(lambda: cache.set(PEOPLE_STAMP_KEY, str(time.time_ns()), None))
 
 
-class AccountError(Exception):
-    """A change the rules refuse; ``errors`` maps a form field ("" for none) to the reason."""
-
-    def __init__(self, errors: dict[str, str] | str):
-        if isinstance(errors, str):
-            errors = {"": errors}
-        super().__init__(" ".join(errors.values()))
-        self.errors = errors
-
-
-class AccountNotFound(AccountError):
-    """The user or team does not exist (answered as 404)."""
-
-
 def _require_admin(actor) -> None:
-    if not getattr(actor, "is_admin", False):
-        raise PermissionDenied("Only administrators manage users and teams.")
-
-
-def _audit(actor, *, action: str, scope: str, summary: str, changes: dict | None = None) -> None:
-    AuditEntry.objects.create(
-        actor=actor, action=action, scope=scope, summary=summary[:300], changes=changes or {}
-    )
+    require_admin(actor, "Only administrators manage users and teams.")
 
 
 def _locked_user(user_id) -> User:
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
-        raise AccountNotFound("This user does not exist.")
+        raise NotFound("This user does not exist.")
     return user
 
 
@@ -80,7 +62,7 @@ def _team(team_id) -> Team | None:
         return None
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
-        raise AccountError({"team": "This team does not exist any more."})
+        raise Invalid({"team": "This team does not exist any more."})
     return team
 
 
@@ -161,7 +143,7 @@ def user_create(
     if role not in User.Role.values:
         errors["role"] = "Choose rep, manager or admin."
     if errors:
-        raise AccountError(errors)
+        raise Invalid(errors)
     with transaction.atomic():
         team = _team(team_id)
         user = User(
@@ -177,7 +159,7 @@ def user_create(
         else:
             user.set_unusable_password()
         user.save()
-        _audit(
+        audit_record(
             actor,
             action="user_created" if password else "user_invited",
             scope=f"user:{user.pk}",
@@ -194,11 +176,11 @@ def user_resend_invitation(*, actor, user_id: int) -> User:
     _require_admin(actor)
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
-        raise AccountNotFound("This user does not exist or is deactivated.")
+        raise NotFound("This user does not exist or is deactivated.")
     if user.has_usable_password():
-        raise AccountError("This user has already chosen a password.")
+        raise Invalid("This user has already chosen a password.")
     if not _send_invitation(user, actor):
-        raise AccountError("The email could not be sent. Check the mail settings and try again.")
+        raise Invalid("The email could not be sent. Check the mail settings and try again.")
     return user
 
 
@@ -206,17 +188,17 @@ def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
     """Change a user's role and team. The last active admin keeps their role."""
     _require_admin(actor)
     if role not in User.Role.values:
-        raise AccountError({"role": "Choose rep, manager or admin."})
+        raise Invalid({"role": "Choose rep, manager or admin."})
     with transaction.atomic():
         user = _locked_user(user_id)
         team = _team(team_id)
         if user.role == User.Role.ADMIN and role != User.Role.ADMIN:
             if user.pk == actor.pk:
-                raise AccountError({"role": "You cannot take away your own admin role."})
+                raise Invalid({"role": "You cannot take away your own admin role."})
             if not _other_active_admins(user).exists():
-                raise AccountError({"role": "Keep at least one active admin."})
+                raise Invalid({"role": "Keep at least one active admin."})
         if user.role != role:
-            _audit(
+            audit_record(
                 actor,
                 action="role_changed",
                 scope=f"user:{user.pk}",
@@ -225,7 +207,7 @@ def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
             )
         if user.team_id != (team.pk if team else None):
             before = user.team.name if user.team_id else None
-            _audit(
+            audit_record(
                 actor,
                 action="team_changed",
                 scope=f"user:{user.pk}",
@@ -258,22 +240,22 @@ def user_deactivate(
         if not user.is_active:
             return {}
         if user.pk == actor.pk:
-            raise AccountError("You cannot deactivate yourself.")
+            raise Invalid("You cannot deactivate yourself.")
         if user.role == User.Role.ADMIN and not _other_active_admins(user).exists():
-            raise AccountError("Keep at least one active admin.")
+            raise Invalid("Keep at least one active admin.")
         successor = None
         if successor_id not in (None, ""):
             successor = User.objects.filter(pk=successor_id).first()
             if successor is None or not successor.is_active:
-                raise AccountError({"successor": "Choose an active user to take over."})
+                raise Invalid({"successor": "Choose an active user to take over."})
             if successor.pk == user.pk:
-                raise AccountError({"successor": "Choose someone other than the person leaving."})
+                raise Invalid({"successor": "Choose someone other than the person leaving."})
         moved = hand_over(actor=actor, from_user=user, to_user=successor) if hand_over else {}
         user.is_active = False
         user.save(update_fields=["is_active"])
         _people_changed()
         handed = ", ".join(f"{n} {what}" for what, n in moved.items() if n)
-        _audit(
+        audit_record(
             actor,
             action="user_deactivated",
             scope=f"user:{user.pk}",
@@ -293,7 +275,7 @@ def user_reactivate(*, actor, user_id: int) -> User:
             user.is_active = True
             user.save(update_fields=["is_active"])
             _people_changed()
-            _audit(
+            audit_record(
                 actor,
                 action="user_reactivated",
                 scope=f"user:{user.pk}",
@@ -306,14 +288,14 @@ def user_reactivate(*, actor, user_id: int) -> User:
 def _team_name(name: str, *, exclude=None) -> str:
     name = (name or "").strip()
     if not name:
-        raise AccountError({"name": "Give the team a name."})
+        raise Invalid({"name": "Give the team a name."})
     if len(name) > NAME_MAX:
-        raise AccountError({"name": f"Keep team names under {NAME_MAX} characters."})
+        raise Invalid({"name": f"Keep team names under {NAME_MAX} characters."})
     taken = Team.objects.filter(name__iexact=name)
     if exclude is not None:
         taken = taken.exclude(pk=exclude)
     if taken.exists():
-        raise AccountError({"name": f"A team called “{name}” already exists."})
+        raise Invalid({"name": f"A team called “{name}” already exists."})
     return name
 
 
@@ -322,7 +304,7 @@ def team_create(*, actor, name: str) -> Team:
     name = _team_name(name)
     with transaction.atomic():
         team = Team.objects.create(name=name)
-        _audit(
+        audit_record(
             actor, action="team_created", scope=f"team:{team.pk}", summary=f"Created team {name}"
         )
     return team
@@ -333,10 +315,10 @@ def team_rename(*, actor, team_id: int, name: str) -> Team:
     with transaction.atomic():
         team = Team.objects.select_for_update().filter(pk=team_id).first()
         if team is None:
-            raise AccountNotFound("This team does not exist.")
+            raise NotFound("This team does not exist.")
         name = _team_name(name, exclude=team.pk)
         if team.name != name:
-            _audit(
+            audit_record(
                 actor,
                 action="team_renamed",
                 scope=f"team:{team.pk}",
@@ -354,21 +336,19 @@ def team_set_manager(*, actor, team_id: int, user_id) -> User:
     with transaction.atomic():
         team = Team.objects.select_for_update().filter(pk=team_id).first()
         if team is None:
-            raise AccountNotFound("This team does not exist.")
+            raise NotFound("This team does not exist.")
         user = User.objects.select_for_update().filter(pk=user_id or None).first()
         if user is None or not user.is_active:
-            raise AccountError({"manager": "Choose an active user."})
+            raise Invalid({"manager": "Choose an active user."})
         if user.role == User.Role.ADMIN:
-            raise AccountError(
-                {"manager": "Admins already see every team; choose a rep or a manager."}
-            )
+            raise Invalid({"manager": "Admins already see every team; choose a rep or a manager."})
         if user.role == User.Role.MANAGER and user.team_id == team.pk:
             return user
         before = {"role": user.role, "team": user.team.name if user.team_id else None}
         user.role, user.team = User.Role.MANAGER, team
         user.save(update_fields=["role", "team"])
         _people_changed()
-        _audit(
+        audit_record(
             actor,
             action="team_manager_set",
             scope=f"team:{team.pk}",
@@ -396,10 +376,10 @@ def profile_update(*, user, **fields) -> User:
     }
     unknown = set(fields) - allowed
     if unknown:
-        raise AccountError(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise Invalid(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
     email = fields.get("email")
     if email and User.objects.exclude(pk=user.pk).filter(email__iexact=email).exists():
-        raise AccountError({"email": "Someone already uses this email address."})
+        raise Invalid({"email": "Someone already uses this email address."})
     for name, value in fields.items():
         setattr(user, name, value)
     user.save(update_fields=list(fields))

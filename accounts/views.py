@@ -20,6 +20,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
+from accounts.errors import DomainError
 from accounts.forms import (
     AuditFilterForm,
     ProfileForm,
@@ -36,11 +37,6 @@ USERS_PER_PAGE = 50
 AUDIT_PER_PAGE = 50
 
 
-def add_errors(form, error: services.AccountError) -> None:
-    for field, message in error.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-
-
 # ---- Own profile and password ------------------------------------------------------------------
 
 
@@ -55,8 +51,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             services.profile_update(user=request.user, **form.cleaned_data)
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("accounts:profile")
@@ -152,8 +148,8 @@ def user_new(request: HttpRequest) -> HttpResponse:
                 team_id=data["team"].pk if data["team"] else None,
                 password=data["password"] or None,
             )
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             how = "created" if data["password"] else f"invited; an email went to {user.email}"
             messages.success(request, f"{user} {how}.")
@@ -190,8 +186,8 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 team_id=team.pk if team else None,
             )
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             messages.success(request, f"{person} saved.")
             return redirect("settings_user", person.pk)
@@ -213,7 +209,7 @@ def user_resend_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User, pk=user_id)
     try:
         services.user_resend_invitation(actor=request.user, user_id=person.pk)
-    except services.AccountError as error:
+    except DomainError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"A new invitation went to {person.email}.")
@@ -264,8 +260,8 @@ def team_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             team = services.team_create(actor=request.user, name=form.cleaned_data["name"])
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             messages.success(request, f"Team {team.name} created.")
             return redirect("settings_teams")
@@ -282,8 +278,8 @@ def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
             services.team_rename(
                 actor=request.user, team_id=team.pk, name=form.cleaned_data["name"]
             )
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             messages.success(request, "Team renamed.")
             return redirect("settings_teams")
@@ -300,8 +296,8 @@ def team_manager(request: HttpRequest, team_id: int) -> HttpResponse:
             person = services.team_set_manager(
                 actor=request.user, team_id=team.pk, user_id=form.cleaned_data["manager"]
             )
-        except services.AccountError as error:
-            add_errors(form, error)
+        except DomainError as error:
+            error.add_to(form)
         else:
             messages.success(request, f"{person} now manages {team.name}.")
             return redirect("settings_teams")

@@ -85,7 +85,7 @@ def test_a_custom_report_period_outside_the_range_is_a_400(client, manager, day)
 @pytest.mark.parametrize("moment", [FIRST_MOMENT, LAST_MOMENT])
 def test_the_services_refuse_activities_due_outside_the_range(rep, by_name, moment):
     deal = services.deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
-    with pytest.raises(services.InvalidDeal) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.activity_create(
             actor=rep, kind="call", subject="Call", due_at=moment, assignee=rep, deal=deal
         )
@@ -93,7 +93,7 @@ def test_the_services_refuse_activities_due_outside_the_range(rep, by_name, mome
     activity = services.activity_create(
         actor=rep, kind="call", subject="Call", due_at=timezone.now(), assignee=rep, deal=deal
     )
-    with pytest.raises(services.InvalidDeal):
+    with pytest.raises(services.Invalid):
         services.activity_update(actor=rep, activity_id=activity.pk, due_at=moment)
     activity.refresh_from_db()
     assert EARLIEST_DAY <= activity.due_at.date() <= LATEST_DAY
@@ -110,14 +110,14 @@ def test_a_moment_is_judged_by_the_day_it_was_entered_on(rep, by_name):
 
 @pytest.mark.parametrize("day", [dt.date(1, 1, 1), dt.date(1899, 12, 31), dt.date(9999, 12, 31)])
 def test_the_services_refuse_expected_close_dates_outside_the_range(rep, by_name, day):
-    with pytest.raises(services.InvalidDeal) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.deal_create(
             actor=rep, title="Acme", stage=by_name["Qualify"], expected_close_date=day
         )
     assert "expected_close_date" in refused.value.errors
     assert not Deal.objects.exists()
     deal = services.deal_create(actor=rep, title="Acme", stage=by_name["Qualify"])
-    with pytest.raises(services.InvalidDeal) as refused:
+    with pytest.raises(services.Invalid) as refused:
         services.deal_update(
             actor=rep, deal_id=deal.pk, version=deal.version, expected_close_date=day
         )

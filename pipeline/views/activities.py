@@ -112,9 +112,9 @@ def activity_edit(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
             assignee=data["assignee"],
             notes=data["notes"],
         )
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
-    except services.InvalidDeal as error:
+    except services.Invalid as error:
         for field, message in error.errors.items():
             form.add_error(field if field in form.fields else None, message)
         return _edit_page(request, activity, form, status=422)
@@ -126,7 +126,7 @@ def activity_edit(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
 def activity_delete(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
     try:
         activity = services.activity_delete(actor=request.user, activity_id=activity_id)
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
     messages.success(request, f"Deleted: {activity.subject}.")
     fallback = _home_of(activity)

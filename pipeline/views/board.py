@@ -173,9 +173,9 @@ def _page_move(request: HtmxHttpRequest, deal_id: int, data: dict) -> HttpRespon
             lost_reason=data["lost_reason"],
             allow_other_pipeline=data["other_pipeline"],
         )
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
-    except services.DealError as error:
+    except services.DomainError as error:
         messages.error(request, str(error))
         return redirect(_back(request, deal_id))
     deal = result.deal
@@ -253,12 +253,12 @@ def deal_move(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
             above_id=data["above"],
             below_id=data["below"],
         )
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
     except services.StaleDeal as error:
         response = HttpResponse(str(error), status=409, content_type="text/plain")
         return announce(response, str(error), "error")
-    except services.InvalidMove as error:
+    except services.Invalid as error:
         return announce(HttpResponseBadRequest(str(error)), str(error), "error")
     return _move_response(request, result)
 

@@ -55,7 +55,7 @@ def plan_activity(request: HtmxHttpRequest, form: ActivityForm, **target) -> Act
             notes=form.cleaned_data["notes"],
             **target,
         )
-    except services.InvalidDeal as error:
+    except services.Invalid as error:
         for field, message in error.errors.items():
             form.add_error(field if field in form.fields else None, message)
         return None
@@ -145,7 +145,7 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
             contact_name=data["contact_name"] if not data["contact"] else "",
             **{name: data[name] for name in services.DEAL_EDITABLE_FIELDS},
         )
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
     except services.StaleDeal as error:
         # Keep what the user typed, against the current version: saving again applies it.
@@ -156,7 +156,7 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
         form.is_valid()
         form.add_error(None, str(error))
         return _deal_page(request, fresh, edit_form=form, status=409)
-    except services.InvalidDeal as error:
+    except services.Invalid as error:
         for field, message in error.errors.items():
             form.add_error(field if field in form.fields else None, message)
         return _deal_page(request, deal, edit_form=form, status=422)
@@ -179,7 +179,7 @@ def activity_add(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
 def activity_complete(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
     try:
         activity = services.activity_complete(actor=request.user, activity_id=activity_id)
-    except services.DealNotFound as error:
+    except services.NotFound as error:
         raise Http404(str(error)) from error
     messages.success(request, f"Done: {activity.subject}.")
     target = request.POST.get("next", "")

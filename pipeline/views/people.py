@@ -51,11 +51,8 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
                 successor_id=successor.pk if successor else None,
                 hand_over=services.deals_hand_over,
             )
-        except account_services.AccountError as error:
-            for field, message in error.errors.items():
-                form.add_error("successor" if field == "successor" else None, message)
-        except services.DealError as error:
-            form.add_error("successor", str(error))
+        except services.DomainError as error:
+            error.add_to(form)
         else:
             handed = moved.get("deals", 0) + moved.get("activities", 0)
             suffix = f" Their open work now belongs to {successor}." if handed else ""

@@ -67,7 +67,7 @@ def pipeline_add(request: HtmxHttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             template=form.cleaned_data["template"],
         )
-    except services.DealError as error:
+    except services.DomainError as error:
         form.add_error("name", str(error))
         return _pipelines_page(request, form, status=422)
     messages.success(request, f"Pipeline “{pipeline.name}” created.")
@@ -81,7 +81,7 @@ def pipeline_archive(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse
     try:
         services.pipeline_archive(actor=request.user, pipeline_id=pipeline.pk)
         messages.success(request, f"Pipeline “{pipeline.name}” archived. Its deals are kept.")
-    except services.DealError as error:
+    except services.DomainError as error:
         messages.error(request, str(error))
     return redirect("settings_pipelines")
 
@@ -160,7 +160,7 @@ def pipeline_rename(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
             actor=request.user, pipeline_id=pipeline.pk, name=form.cleaned_data["name"]
         )
         messages.success(request, "Pipeline renamed.")
-    except services.DealError as error:
+    except services.DomainError as error:
         messages.error(request, str(error))
     return redirect("settings_stages", pipeline.pk)
 
@@ -175,7 +175,7 @@ def stage_add(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
             stage = services.stage_add(
                 actor=request.user, pipeline_id=pipeline.pk, **form.cleaned_data
             )
-        except services.DealError as error:
+        except services.DomainError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, f"Stage “{stage.name}” added.")
@@ -192,7 +192,7 @@ def stage_edit(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.stage_update(actor=request.user, stage_id=stage.pk, **form.cleaned_data)
-        except services.DealError as error:
+        except services.DomainError as error:
             form.add_error("name", str(error))
     if form.errors:
         response = _stages_page(request, stage.pipeline, forms={stage.pk: form}, status=422)
@@ -260,7 +260,7 @@ def stage_remove(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
         moved = services.stage_remove(
             actor=request.user, stage_id=stage.pk, target_stage_id=target_id
         )
-    except services.DealError as error:
+    except services.DomainError as error:
         messages.error(request, str(error))
     else:
         suffix = f" Its {moved} deal{'s' if moved != 1 else ''} moved on." if moved else ""

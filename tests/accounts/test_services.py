@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from accounts import services
+from accounts.errors import DomainError, NotFound
 from accounts.models import AuditEntry, User
 from pipeline.services import deals_hand_over
 from tests.factories import ActivityFactory, DealFactory, UserFactory
@@ -51,7 +52,7 @@ def test_the_hand_over_moves_open_deals_and_planned_work_only(admin, rep, other_
 def test_the_last_admin_cannot_be_deactivated(admin):
     # A superuser counts as an admin without holding the admin role.
     superuser = UserFactory(role=User.Role.REP, is_superuser=True, team=None)
-    with pytest.raises(services.AccountError, match="at least one active admin"):
+    with pytest.raises(DomainError, match="at least one active admin"):
         services.user_deactivate(actor=superuser, user_id=admin.pk)
     admin.refresh_from_db()
     assert admin.is_active
@@ -64,12 +65,12 @@ def test_setting_the_same_manager_twice_records_one_change(admin, rep, team):
 
 
 def test_unknown_ids_are_clear_errors(admin):
-    with pytest.raises(services.AccountNotFound):
+    with pytest.raises(NotFound):
         services.user_update(actor=admin, user_id=999999, role="rep")
-    with pytest.raises(services.AccountError) as error:
+    with pytest.raises(DomainError) as error:
         services.user_update(actor=admin, user_id=admin.pk, role="admin", team_id=999999)
     assert "team" in error.value.errors
-    with pytest.raises(services.AccountNotFound):
+    with pytest.raises(NotFound):
         services.team_rename(actor=admin, team_id=999999, name="X")
 
 
@@ -85,5 +86,5 @@ def test_a_mail_server_that_is_down_does_not_fail_the_invitation(
             actor=admin, username="nia", email="nia@example.com", first_name="Nia"
         )
     assert User.objects.filter(pk=user.pk).exists()
-    with pytest.raises(services.AccountError, match="could not be sent"):
+    with pytest.raises(DomainError, match="could not be sent"):
         services.user_resend_invitation(actor=admin, user_id=user.pk)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pipeline.models import Activity, Deal
-from pipeline.services import InvalidDeal, activity_complete, activity_create, deal_create
+from pipeline.services import Invalid, activity_complete, activity_create, deal_create
 from tests.factories import ActivityFactory
 
 pytestmark = pytest.mark.django_db
@@ -141,14 +141,14 @@ def test_planning_needs_post(client, rep, deal):
 )
 def test_the_service_refuses_a_bad_activity_whoever_calls_it(rep, deal, change, field):
     values = {"kind": "call", "subject": "Call", "assignee": rep, **change}
-    with pytest.raises(InvalidDeal) as refused:
+    with pytest.raises(Invalid) as refused:
         activity_create(actor=rep, deal=deal, due_at=timezone.now(), **values)
     assert field in refused.value.errors
     assert not Activity.objects.exists()
 
 
 def test_the_service_refuses_an_assignee_the_actor_may_not_choose(rep, outsider, deal):
-    with pytest.raises(InvalidDeal):
+    with pytest.raises(Invalid):
         activity_create(
             actor=rep,
             deal=deal,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry
 from pipeline.models import Deal, StageChange
-from pipeline.services import InvalidDeal, deal_create, deal_move, deal_update
+from pipeline.services import Invalid, deal_create, deal_move, deal_update
 from tests.factories import ActivityFactory, DealFactory, OrganizationFactory, PipelineFactory
 from tests.queries import count_statements
 
@@ -352,7 +352,7 @@ def test_the_service_refuses_bad_values_whoever_calls_it(rep, deal):
         ({"currency": "eur"}, "currency"),
         ({"title": "  "}, "title"),
     ]:
-        with pytest.raises(InvalidDeal) as refused:
+        with pytest.raises(Invalid) as refused:
             deal_update(actor=rep, deal_id=deal.pk, version=1, **changes)
         assert field in refused.value.errors
     deal.refresh_from_db()
@@ -400,7 +400,7 @@ def test_an_admin_can_give_the_deal_to_anyone_active(client, admin, outsider, de
 
 
 def test_the_service_enforces_the_owner_rule_too(rep, other_rep, deal):
-    with pytest.raises(InvalidDeal) as refused:
+    with pytest.raises(Invalid) as refused:
         deal_update(actor=rep, deal_id=deal.pk, version=1, owner=other_rep)
     assert "owner" in refused.value.errors
     deal.refresh_from_db()

@@ -9,8 +9,8 @@ from django.db import connection, connections
 from pipeline.models import Deal, StageChange
 from pipeline.services import (
     POSITION_GAP,
-    DealNotFound,
-    InvalidMove,
+    Invalid,
+    NotFound,
     StaleDeal,
     deal_create,
     deal_move,
@@ -157,7 +157,7 @@ def test_winning_in_a_pipeline_without_a_post_sale_stage_keeps_the_stage(rep):
 
 
 def test_losing_needs_a_reason_and_keeps_the_stage_it_was_lost_from(rep, by_name, deal):
-    with pytest.raises(InvalidMove, match="why"):
+    with pytest.raises(Invalid, match="why"):
         move(deal, rep, outcome="lost", lost_reason="   ")
     move(deal, rep, outcome="lost", lost_reason="Chose a competitor")
     deal.refresh_from_db()
@@ -204,7 +204,7 @@ def test_a_stale_version_is_refused_and_nothing_changes(rep, by_name, deal):
 
 def test_a_stage_of_another_pipeline_is_refused(rep, deal):
     foreign = StageFactory(pipeline=PipelineFactory())
-    with pytest.raises(InvalidMove, match="another pipeline"):
+    with pytest.raises(Invalid, match="another pipeline"):
         move(deal, rep, stage_id=foreign.pk)
     assert len(history(deal)) == 1
 
@@ -212,14 +212,14 @@ def test_a_stage_of_another_pipeline_is_refused(rep, deal):
 def test_an_archived_or_unknown_stage_is_refused(rep, by_name, deal):
     by_name["Proposal"].is_archived = True
     by_name["Proposal"].save()
-    with pytest.raises(InvalidMove, match="removed"):
+    with pytest.raises(Invalid, match="removed"):
         move(deal, rep, stage_id=by_name["Proposal"].pk)
-    with pytest.raises(InvalidMove, match="does not exist"):
+    with pytest.raises(Invalid, match="does not exist"):
         move(deal, rep, stage_id=999_999)
 
 
 def test_another_users_deal_is_not_found(outsider, deal, by_name):
-    with pytest.raises(DealNotFound):
+    with pytest.raises(NotFound):
         deal_move(
             actor=outsider, deal_id=deal.pk, version=deal.version, stage_id=by_name["Proposal"].pk
         )
@@ -233,9 +233,9 @@ def test_a_manager_can_move_a_deal_of_their_team(manager, deal, by_name):
 
 
 def test_a_move_needs_either_a_stage_or_an_outcome(rep, deal, by_name):
-    with pytest.raises(InvalidMove):
+    with pytest.raises(Invalid):
         move(deal, rep)
-    with pytest.raises(InvalidMove):
+    with pytest.raises(Invalid):
         move(deal, rep, stage_id=by_name["Proposal"].pk, outcome="won")
 
 
@@ -266,7 +266,7 @@ def test_new_cards_go_to_the_top_with_room_to_spare(rep, by_name):
 
 
 def test_a_deal_cannot_be_created_in_the_won_stage(rep, by_name):
-    with pytest.raises(InvalidMove):
+    with pytest.raises(Invalid):
         deal_create(actor=rep, title="Straight to won", stage=by_name["Follow-up"])
 
 

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from accounts.models import AuditEntry
 from pipeline.models import Pipeline, Stage, StageChange
 from pipeline.services import (
-    InvalidMove,
+    Invalid,
     StaleConfiguration,
     deal_create,
     deal_move,
@@ -55,7 +55,7 @@ def test_renaming_a_stage_keeps_its_deals_and_history(admin, rep, by_name, defau
     ],
 )
 def test_bad_stage_values_are_refused_and_nothing_changes(admin, by_name, values, message):
-    with pytest.raises(InvalidMove, match=message):
+    with pytest.raises(Invalid, match=message):
         stage_update(actor=admin, stage_id=by_name["Proposal"].pk, **values)
     by_name["Proposal"].refresh_from_db()
     assert (by_name["Proposal"].name, by_name["Proposal"].probability) == ("Proposal", 40)
@@ -103,7 +103,7 @@ def test_only_one_post_sale_stage_and_never_over_open_deals(admin, rep, by_name)
     won = list(Stage.objects.active().filter(pipeline=by_name["Closing"].pipeline, is_won=True))
     assert won == [by_name["Closing"]]
     deal_create(actor=rep, title="Open in proposal", stage=by_name["Proposal"])
-    with pytest.raises(InvalidMove, match="open deals"):
+    with pytest.raises(Invalid, match="open deals"):
         stage_update(actor=admin, stage_id=by_name["Proposal"].pk, is_won=True)
 
 
@@ -132,7 +132,7 @@ def test_removing_a_stage_moves_open_won_and_lost_deals_and_archives_it(
 
 def test_removing_a_stage_with_deals_needs_a_target(admin, rep, by_name):
     deal_create(actor=rep, title="Open", stage=by_name["Proposal"])
-    with pytest.raises(InvalidMove, match="Choose the stage"):
+    with pytest.raises(Invalid, match="Choose the stage"):
         stage_remove(actor=admin, stage_id=by_name["Proposal"].pk, target_stage_id=None)
     assert not Stage.objects.get(pk=by_name["Proposal"].pk).is_archived
 
@@ -140,7 +140,7 @@ def test_removing_a_stage_with_deals_needs_a_target(admin, rep, by_name):
 def test_a_pipeline_keeps_at_least_one_open_stage(admin):
     pipeline = pipeline_create(actor=admin, name="Tiny", template="empty")
     only = stage_add(actor=admin, pipeline_id=pipeline.pk, name="Only")
-    with pytest.raises(InvalidMove, match="at least one open stage"):
+    with pytest.raises(Invalid, match="at least one open stage"):
         stage_remove(actor=admin, stage_id=only.pk, target_stage_id=None)
 
 
@@ -170,7 +170,7 @@ def test_pipelines_are_created_from_the_sales_process_templates(admin, template)
 
 
 def test_archiving_keeps_at_least_one_pipeline(admin, default_pipeline):
-    with pytest.raises(InvalidMove):
+    with pytest.raises(Invalid):
         pipeline_archive(actor=admin, pipeline_id=default_pipeline.pk)
     other = pipeline_create(actor=admin, name="Renewals", template="quote")
     pipeline_archive(actor=admin, pipeline_id=other.pk)
