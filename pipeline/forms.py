@@ -1,8 +1,13 @@
-"""Forms parse and check what users send; business rules stay in ``pipeline.services``."""
+"""Forms parse and shape what users send: types, choices offered, ids, dates in range.
+
+Every business rule and its message lives once, in ``pipeline.services``; a view puts the
+service's refusal back onto the form's fields (``DomainError.add_to``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 
@@ -13,7 +18,6 @@ from crm.validation import MAX_ID, DayField, IdField, StorableTextForm
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.models import Activity, Deal, Stage
 from pipeline.selectors import BoardFilters, assignable_users, owner_choices
-from pipeline.services import LOST_REASON_MAX
 
 CLOSE_PERIODS = [
     ("", "Any close date"),
@@ -59,7 +63,7 @@ class MoveForm(StorableTextForm, forms.Form):
     outcome = forms.ChoiceField(
         required=False, choices=[("", ""), ("won", "Won"), ("lost", "Lost")]
     )
-    lost_reason = forms.CharField(required=False, max_length=LOST_REASON_MAX, strip=True)
+    lost_reason = forms.CharField(required=False, strip=True)
     lost_reason_choice = forms.CharField(required=False, max_length=100)
     above = IdField(required=False)
     below = IdField(required=False)
@@ -67,36 +71,29 @@ class MoveForm(StorableTextForm, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.errors:
-            return data
-        if bool(data.get("stage")) == bool(data.get("outcome")):
-            raise forms.ValidationError("Choose a stage, or mark the deal won or lost.")
-        if data.get("outcome") == "lost":
-            reason = data.get("lost_reason") or data.get("lost_reason_choice") or ""
-            if not reason.strip():
-                self.add_error("lost_reason", "Say why the deal was lost.")
-            data["lost_reason"] = reason.strip()
+        # A typed reason wins over one picked from the list.
+        data["lost_reason"] = data.get("lost_reason") or data.get("lost_reason_choice") or ""
         return data
 
 
-class DealQuickAddForm(StorableTextForm, forms.ModelForm):
+class DealQuickAddForm(StorableTextForm, forms.Form):
     """The small form behind a column's "+": a title, a value and who it is with."""
 
+    title = forms.CharField(required=False, strip=True)
+    value = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
+    currency = forms.CharField(required=False, strip=True)
     organization_name = forms.CharField(required=False, max_length=200, strip=True)
     organization_id = IdField(required=False, widget=forms.HiddenInput)
     contact_name = forms.CharField(required=False, max_length=200, strip=True)
     contact_id = IdField(required=False, widget=forms.HiddenInput)
     expected_close_date = DayField(required=False)
 
-    class Meta:
-        model = Deal
-        fields = ["title", "value", "currency", "expected_close_date"]
+    def clean_value(self):
+        value = self.cleaned_data.get("value")
+        return Decimal("0") if value is None else value
 
     def clean_currency(self) -> str:
-        code = (self.cleaned_data.get("currency") or "").strip().upper()
-        if len(code) != 3 or not code.isalpha():
-            raise forms.ValidationError("Use a three-letter currency code such as EUR.")
-        return code
+        return (self.cleaned_data.get("currency") or "").upper()
 
     def clean(self):
         data = super().clean()
@@ -116,12 +113,6 @@ class DealQuickAddForm(StorableTextForm, forms.ModelForm):
             data["contact"] = None
         return data
 
-    def clean_value(self):
-        value = self.cleaned_data.get("value")
-        if value is not None and value < 0:
-            raise forms.ValidationError("A deal's value cannot be negative.")
-        return value
-
 
 class DealEditForm(DealQuickAddForm):
     """The deal page's edit form: the quick-add fields plus the owner."""
@@ -129,32 +120,26 @@ class DealEditForm(DealQuickAddForm):
     owner = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
     version = IdField(widget=forms.HiddenInput)
 
-    class Meta(DealQuickAddForm.Meta):
-        fields = [*DealQuickAddForm.Meta.fields, "owner"]
-
-    def __init__(self, *args, user: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        people = assignable_users(user)
-        instance_owner = self.instance.owner if self.instance.pk else None
-        if instance_owner is not None and instance_owner not in people:
-            people = [instance_owner, *people]  # keep the current owner selectable
-        self.fields["owner"].queryset = User.objects.filter(pk__in=[p.pk for p in people])
-        self.allowed_owner_ids = {p.pk for p in assignable_users(user)} | {
-            getattr(instance_owner, "pk", None)
+    def __init__(self, *args, user: User, deal: Deal, **kwargs):
+        kwargs["initial"] = {
+            "title": deal.title,
+            "value": deal.value,
+            "currency": deal.currency,
+            "expected_close_date": deal.expected_close_date,
+            "owner": deal.owner_id,
+            **kwargs.get("initial", {}),
         }
-
-    def clean_owner(self):
-        owner = self.cleaned_data["owner"]
-        if owner.pk not in self.allowed_owner_ids:
-            raise forms.ValidationError("You cannot give this deal to that person.")
-        return owner
+        super().__init__(*args, **kwargs)
+        # The people offered: whom the user may choose, and the current owner, kept.
+        people = [p.pk for p in assignable_users(user)] + [deal.owner_id]
+        self.fields["owner"].queryset = User.objects.filter(pk__in=people)
 
 
 class ActivityForm(StorableTextForm, forms.Form):
     """Plan an activity; the due time is read in the user's own time zone."""
 
     kind = forms.ChoiceField(choices=Activity.Kind.choices)
-    subject = forms.CharField(max_length=200, strip=True)
+    subject = forms.CharField(required=False, strip=True)
     due_date = DayField()
     due_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     assignee = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
@@ -178,7 +163,7 @@ class ActivityForm(StorableTextForm, forms.Form):
 
 
 class PipelineForm(StorableTextForm, forms.Form):
-    name = forms.CharField(max_length=100, strip=True)
+    name = forms.CharField(required=False, strip=True)
     template = forms.ChoiceField(
         choices=[(key, label) for key, (label, _stages) in PIPELINE_TEMPLATES.items()],
         initial="six_stage",
@@ -189,35 +174,27 @@ class PipelineForm(StorableTextForm, forms.Form):
         return self.cleaned_data.get("template") or "six_stage"
 
 
-class StageForm(StorableTextForm, forms.ModelForm):
-    """A stage's own fields, as the settings page edits them."""
-
-    probability = forms.IntegerField(min_value=0, max_value=100)
-    rotting_days = forms.IntegerField(required=False, min_value=1, max_value=3650)
-
-    class Meta:
-        model = Stage
-        fields = ["name", "probability", "rotting_days", "description", "goal", "is_won"]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 2}),
-            "goal": forms.Textarea(attrs={"rows": 2}),
-        }
-
-    def validate_unique(self):
-        """Name clashes are checked by the service, with a message for the field."""
-
-
 class StageAddForm(StorableTextForm, forms.Form):
-    name = forms.CharField(max_length=60, strip=True)
+    """A stage's own fields; the service says which values it accepts."""
+
+    name = forms.CharField(required=False, strip=True)
     position = forms.IntegerField(required=False, min_value=0)
-    probability = forms.IntegerField(min_value=0, max_value=100, initial=20)
-    rotting_days = forms.IntegerField(required=False, min_value=1, max_value=3650, initial=14)
-    description = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    goal = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    probability = forms.IntegerField(required=False, initial=20)
+    rotting_days = forms.IntegerField(required=False, initial=14)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StageForm(StageAddForm):
+    """A stage as the settings page edits it, starting from its saved values."""
+
+    position = None
+    is_won = forms.BooleanField(required=False)
+
+    def __init__(self, data=None, *, stage: Stage, **kwargs):
+        fields = ("name", "probability", "rotting_days", "description", "goal", "is_won")
+        initial = {name: getattr(stage, name) for name in fields}
+        super().__init__(data, initial=initial, **kwargs)
 
 
 class MoreCardsForm(forms.Form):

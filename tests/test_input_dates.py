@@ -55,7 +55,7 @@ def test_the_forms_bound_every_date_a_person_types(rep, by_name, day, valid):
     edit = DealEditForm(
         {"title": "Acme", "value": "1", "currency": "EUR", "owner": rep.pk, "version": 1}
         | close(day),
-        instance=deal,
+        deal=deal,
         user=rep,
     )
     assert edit.is_valid() is valid, edit.errors

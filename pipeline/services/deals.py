@@ -40,10 +40,18 @@ def deal_create(
     """Create an open deal at the top of ``stage``'s column, with its first history row.
 
     A typed ``organization_name`` or ``contact_name`` with no chosen record creates that
-    entry in the shared address book, in the same transaction.
+    entry in the shared address book, in the same transaction. The values follow the same
+    rules as ``deal_update`` (``Invalid`` with a message per field).
     """
-    if message := day_range_error(expected_close_date):
-        raise Invalid({"expected_close_date": message})
+    values = {"title": title, "value": value, "expected_close_date": expected_close_date}
+    if currency:
+        values["currency"] = currency
+    errors = deal_field_errors(values)
+    if owner is not None and not may_assign(actor=actor, person=owner):
+        errors["owner"] = "You cannot give this deal to that person."
+    if errors:
+        raise Invalid(errors)
+    title = values["title"]
     with transaction.atomic():
         # The column's lock first: its top is read below, and the stage may have been
         # removed by an admin since the caller loaded it.

@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -23,17 +22,9 @@ from pipeline import selectors, services
 from pipeline.cards import render_card
 from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal
-from pipeline.views.board import announce
-from pipeline.views.deals import _render, plan_activity, zone_label
+from pipeline.views.shared import announce, plan_activity, render_page, safe_next, zone_label
 
 UPCOMING_LIMIT = 200
-
-
-def _next_url(request: HtmxHttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
 
 
 def _home_of(activity: Activity) -> str:
@@ -62,7 +53,7 @@ def my_activities(request: HtmxHttpRequest) -> HttpResponse:
         else:
             groups["upcoming"].append(activity)
     context = {**groups, "count": sum(len(group) for group in groups.values()), "now": now}
-    return _render(request, "pipeline/activities.html", context)
+    return render_page(request, "pipeline/activities.html", context)
 
 
 def _visible_activity(request: HtmxHttpRequest, activity_id: int) -> Activity:
@@ -87,10 +78,10 @@ def _edit_page(request, activity, form, status=200) -> HttpResponse:
     context = {
         "activity": activity,
         "form": form,
-        "next": _next_url(request, _home_of(activity)),
+        "next": safe_next(request, _home_of(activity)),
         "time_zone_label": zone_label(request.user),
     }
-    return _render(request, "pipeline/activity_edit.html", context, status=status)
+    return render_page(request, "pipeline/activity_edit.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -115,11 +106,10 @@ def activity_edit(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
     except services.NotFound as error:
         raise Http404(str(error)) from error
     except services.Invalid as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+        error.add_to(form)
         return _edit_page(request, activity, form, status=422)
     messages.success(request, f"Saved: {data['subject']}.")
-    return redirect(_next_url(request, _home_of(activity)))
+    return redirect(safe_next(request, _home_of(activity)))
 
 
 @require_POST
@@ -130,7 +120,7 @@ def activity_delete(request: HtmxHttpRequest, activity_id: int) -> HttpResponse:
         raise Http404(str(error)) from error
     messages.success(request, f"Deleted: {activity.subject}.")
     fallback = _home_of(activity)
-    target = _next_url(request, fallback)
+    target = safe_next(request, fallback)
     # The edit page of a deleted activity is gone: go where it lived instead.
     if target.startswith(reverse("activity_edit", args=[activity_id])):
         target = fallback
@@ -156,7 +146,7 @@ def _contact_section(request, contact: Contact, form=None, status=200) -> HttpRe
         "time_zone_label": zone_label(request.user),
         "next": reverse("contact_detail", args=[contact.pk]),
     }
-    return _render(request, "pipeline/contact_activities.html", context, status=status)
+    return render_page(request, "pipeline/contact_activities.html", context, status=status)
 
 
 def _visible_contact(request, contact_id: int) -> Contact:
@@ -177,7 +167,7 @@ def contact_activity_add(request: HtmxHttpRequest, contact_id: int) -> HttpRespo
         return _contact_section(request, contact, form, status=422)
     if not request.htmx:
         messages.success(request, f"Planned: {activity.subject}.")
-        return redirect(_next_url(request, reverse("my_activities")))
+        return redirect(safe_next(request, reverse("my_activities")))
     return _contact_section(request, contact)
 
 
@@ -198,11 +188,11 @@ def activity_plan(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
         "time_zone_label": zone_label(request.user),
     }
     if request.method == "GET":
-        return _render(request, "pipeline/_plan_dialog.html", context)
+        return render_page(request, "pipeline/_plan_dialog.html", context)
     activity = plan_activity(request, form, deal=deal)
     if activity is not None:
         card = selectors.board_card(user=request.user, deal_id=deal.pk)
         response = HttpResponse(render_card(card))
         return announce(response, f"Planned for “{deal.title}”: {activity.subject}.")
-    response = _render(request, "pipeline/_plan_dialog.html", context, status=422)
+    response = render_page(request, "pipeline/_plan_dialog.html", context, status=422)
     return reswap(retarget(response, "#plan-body"), "innerHTML")

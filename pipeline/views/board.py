@@ -4,28 +4,23 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh, reswap, retarget, trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, reswap, retarget
 
 from crm.http import HtmxHttpRequest, bad_request, form_errors_text
 from pipeline import selectors, services
 from pipeline.forms import BoardFilterForm, DealQuickAddForm, MoreCardsForm, MoveForm
 from pipeline.models import Deal, LostReason, Pipeline, Stage
+from pipeline.views.shared import announce, safe_next
 
 # Rendered columns are cached per viewer scope, filters and board stamp: any change to a deal
 # of the pipeline gives a new stamp, so the cache never shows a board older than its data.
 BOARD_CACHE_SECONDS = 600
-
-
-def announce(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
-    """Show a short status message and read it to screen readers (see static/js/board.js)."""
-    return trigger_client_event(response, "crm:announce", {"message": message, "level": level})
 
 
 def _pipeline_or_404(pipeline_id: int) -> Pipeline:
@@ -153,40 +148,6 @@ def column_more(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) -> Ht
     return render(request, "pipeline/board.html#more_cards", context)
 
 
-def _back(request: HtmxHttpRequest, deal_id: int) -> str:
-    """Where a plain form post returns to: a safe ``next`` or the deal's page."""
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return reverse("deal_detail", args=[deal_id])
-
-
-def _page_move(request: HtmxHttpRequest, deal_id: int, data: dict) -> HttpResponse:
-    """The same move from a plain form (deal page, lost list): message and redirect."""
-    try:
-        result = services.deal_move(
-            actor=request.user,
-            deal_id=deal_id,
-            version=data["version"],
-            stage_id=data["stage"],
-            outcome=data["outcome"] or None,
-            lost_reason=data["lost_reason"],
-            allow_other_pipeline=data["other_pipeline"],
-        )
-    except services.NotFound as error:
-        raise Http404(str(error)) from error
-    except services.DomainError as error:
-        messages.error(request, str(error))
-        return redirect(_back(request, deal_id))
-    deal = result.deal
-    if deal.status == Deal.Status.LOST:
-        messages.success(request, f"“{deal.title}” marked as lost.")
-    elif result.changed:
-        status = " (won)" if deal.status == Deal.Status.WON else ""
-        messages.success(request, f"“{deal.title}” is now in {deal.stage.name}{status}.")
-    return redirect(_back(request, deal_id))
-
-
 def _touched_headers(
     request: HtmxHttpRequest, pipeline: Pipeline, stage_ids: set[int]
 ) -> tuple[selectors.BoardFilters, list[selectors.Column]]:
@@ -199,51 +160,18 @@ def _touched_headers(
     return filters, [column for column in headers if column.stage.pk in stage_ids]
 
 
-def _move_response(request: HtmxHttpRequest, result: services.MoveResult) -> HttpResponse:
-    deal = result.deal
-    if request.POST.get("context") != "board":
-        return HttpResponseClientRefresh()
-    pipeline = deal.pipeline
-    filters, headers = _touched_headers(request, pipeline, {result.from_stage.pk, deal.stage_id})
-    on_board = deal.status == Deal.Status.OPEN or deal.stage.is_won
-    card = selectors.board_card(user=request.user, deal_id=deal.pk) if on_board else None
-    if not result.changed:
-        message = f"“{deal.title}” is already there."
-    elif result.place is None:  # off the board: lost, or won with no post-sale stage
-        if deal.status == Deal.Status.LOST:
-            message = f"“{deal.title}” marked as lost: {deal.lost_reason}."
-        else:
-            message = f"“{deal.title}” won. It is listed under won deals."
-    else:
-        place, total = result.place  # counted under the column lock: true at commit
-        verb = "won and moved" if deal.status == Deal.Status.WON else "moved"
-        message = f"“{deal.title}” {verb} to {deal.stage.name}, position {place} of {total}."
-    context = {
-        "card": card,
-        "headers": headers,
-        "filter_query": filters.as_query(),
-        "pipeline": pipeline,
-    }
-    response = render(request, "pipeline/board.html#card_result", context)
-    return announce(response, message)
-
-
 @require_POST
 def deal_move(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
+    """Every way of moving a deal posts here: a drop or the Move dialog on the board (htmx),
+    the deal page's stage bar and the lost list (plain forms). One service call; the answer
+    is built in ``_move_answer``."""
     form = MoveForm(request.POST)
-    if not form.is_valid() and not request.htmx:
-        get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_id)
-        messages.error(request, form_errors_text(form))
-        return redirect(_back(request, deal_id))
-    if not form.is_valid():
-        return announce(
-            HttpResponseBadRequest(form_errors_text(form)), form_errors_text(form), "error"
-        )
-    data = form.cleaned_data
-    if not request.htmx:
-        return _page_move(request, deal_id, data)
     try:
-        result = services.deal_move(
+        if not form.is_valid():
+            get_object_or_404(Deal.objects.visible_to(request.user), pk=deal_id)
+            raise services.Invalid(form_errors_text(form))
+        data = form.cleaned_data
+        outcome: services.MoveResult | services.DomainError = services.deal_move(
             actor=request.user,
             deal_id=deal_id,
             version=data["version"],
@@ -252,15 +180,69 @@ def deal_move(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
             lost_reason=data["lost_reason"],
             above_id=data["above"],
             below_id=data["below"],
+            # Only the deal page offers other pipelines; a board drop stays in its own.
+            allow_other_pipeline=data["other_pipeline"] and not request.htmx,
         )
     except services.NotFound as error:
         raise Http404(str(error)) from error
-    except services.StaleDeal as error:
-        response = HttpResponse(str(error), status=409, content_type="text/plain")
-        return announce(response, str(error), "error")
-    except services.Invalid as error:
-        return announce(HttpResponseBadRequest(str(error)), str(error), "error")
-    return _move_response(request, result)
+    except services.DomainError as error:
+        outcome = error
+    return _move_answer(request, deal_id, outcome)
+
+
+def _move_answer(
+    request: HtmxHttpRequest, deal_id: int, outcome: services.MoveResult | services.DomainError
+) -> HttpResponse:
+    """The board gets the card and the headers it touched, or the reason with the card left
+    where it was; a plain form gets a message and goes back where it came from."""
+    if isinstance(outcome, services.DomainError):
+        message = str(outcome)
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect(safe_next(request, reverse("deal_detail", args=[deal_id])))
+        status = 409 if isinstance(outcome, services.Stale) else 400
+        return announce(
+            HttpResponse(message, status=status, content_type="text/plain"), message, "error"
+        )
+    deal = outcome.deal
+    if not request.htmx:
+        if outcome.changed:
+            messages.success(request, _move_message(outcome, on_board=False))
+        return redirect(safe_next(request, reverse("deal_detail", args=[deal_id])))
+    if request.POST.get("context") != "board":
+        return HttpResponseClientRefresh()
+    pipeline = deal.pipeline
+    filters, headers = _touched_headers(request, pipeline, {outcome.from_stage.pk, deal.stage_id})
+    card = None
+    if outcome.place is not None:
+        card = selectors.board_card(user=request.user, deal_id=deal.pk)
+    context = {
+        "card": card,
+        "headers": headers,
+        "filter_query": filters.as_query(),
+        "pipeline": pipeline,
+    }
+    response = render(request, "pipeline/board.html#card_result", context)
+    return announce(response, _move_message(outcome, on_board=True))
+
+
+def _move_message(result: services.MoveResult, *, on_board: bool) -> str:
+    """What a move says: on the board the card's new place, on a page the deal's stage."""
+    deal = result.deal
+    if not result.changed:
+        return f"“{deal.title}” is already there."
+    if not on_board:
+        if deal.status == Deal.Status.LOST:
+            return f"“{deal.title}” marked as lost."
+        won = " (won)" if deal.status == Deal.Status.WON else ""
+        return f"“{deal.title}” is now in {deal.stage.name}{won}."
+    if result.place is None:  # off the board: lost, or won with no post-sale stage
+        if deal.status == Deal.Status.LOST:
+            return f"“{deal.title}” marked as lost: {deal.lost_reason}."
+        return f"“{deal.title}” won. It is listed under won deals."
+    place, total = result.place  # counted under the column lock: true at commit
+    verb = "won and moved" if deal.status == Deal.Status.WON else "moved"
+    return f"“{deal.title}” {verb} to {deal.stage.name}, position {place} of {total}."
 
 
 @require_http_methods(["GET", "POST"])
@@ -273,22 +255,27 @@ def deal_quick_add(request: HtmxHttpRequest, pipeline_id: int, stage_id: int) ->
     context = {"form": form, "stage": stage, "pipeline": pipeline}
     if request.method == "GET":
         return render(request, "pipeline/board.html#quick_add_form", context)
-    if not form.is_valid():
+    deal = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            deal = services.deal_create(
+                actor=request.user,
+                title=data["title"],
+                stage=stage,
+                value=data["value"],
+                currency=data["currency"],
+                organization=data["organization"],
+                organization_name=data["organization_name"],
+                contact=data["contact"],
+                contact_name=data["contact_name"],
+                expected_close_date=data["expected_close_date"],
+            )
+        except services.Invalid as error:
+            error.add_to(form)
+    if deal is None:
         response = render(request, "pipeline/board.html#quick_add_form", context, status=422)
         return reswap(retarget(response, "#quick-add-body"), "innerHTML")
-    data = form.cleaned_data
-    deal = services.deal_create(
-        actor=request.user,
-        title=data["title"],
-        stage=stage,
-        value=data["value"],
-        currency=data["currency"],
-        organization=data["organization"],
-        organization_name=data["organization_name"],
-        contact=data["contact"],
-        contact_name=data["contact_name"],
-        expected_close_date=data["expected_close_date"],
-    )
     filters, headers = _touched_headers(request, pipeline, {stage.pk})
     context |= {
         "card": selectors.board_card(user=request.user, deal_id=deal.pk),

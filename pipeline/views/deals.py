@@ -7,58 +7,20 @@ the page with the errors next to the fields (422). Stage moves from these pages 
 
 from __future__ import annotations
 
-import copy
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.http import HtmxHttpRequest
 from pipeline import selectors, services
 from pipeline.forms import ActivityForm, DealEditForm
-from pipeline.models import Activity, Deal, LostReason, Pipeline
+from pipeline.models import Deal, LostReason, Pipeline
+from pipeline.views.shared import plan_activity, render_page, safe_next, zone_label
 
 CLOSED_PER_PAGE = 50
-
-
-def _render(
-    request: HtmxHttpRequest, template: str, context: dict, status: int = 200
-) -> HttpResponse:
-    """Render with dates and times in the user's own time zone (the forms read them so too)."""
-    with timezone.override(request.user.zone):
-        return render(request, template, context, status=status)
-
-
-def zone_label(user) -> str:
-    """The user's time zone as a form shows it beside a time: "Berlin", "New York"."""
-    return (user.time_zone or "UTC").rsplit("/", 1)[-1].replace("_", " ")
-
-
-def plan_activity(request: HtmxHttpRequest, form: ActivityForm, **target) -> Activity | None:
-    """Plan the activity a bound form describes on ``target`` (deal= and/or contact=).
-
-    Returns None with the errors on the form when the form or the service refuses it.
-    """
-    if not form.is_valid():
-        return None
-    try:
-        return services.activity_create(
-            actor=request.user,
-            kind=form.cleaned_data["kind"],
-            subject=form.cleaned_data["subject"],
-            due_at=form.due_at(),
-            assignee=form.cleaned_data["assignee"],
-            notes=form.cleaned_data["notes"],
-            **target,
-        )
-    except services.Invalid as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
-        return None
 
 
 def _visible_deal(request: HtmxHttpRequest, deal_id: int) -> Deal:
@@ -76,10 +38,7 @@ def _edit_form(request: HtmxHttpRequest, deal: Deal, data=None) -> DealEditForm:
         "contact_id": deal.contact_id or "",
         "contact_name": str(deal.contact) if deal.contact else "",
     }
-    # A bound form writes what was typed onto its instance while validating: give it a copy,
-    # so the rest of the page still shows the saved values.
-    instance = copy.copy(deal) if data is not None else deal
-    return DealEditForm(data, instance=instance, initial=initial, user=request.user)
+    return DealEditForm(data, deal=deal, initial=initial, user=request.user)
 
 
 def _reopen_stage_id(deal: Deal, timeline: list, open_stages: list) -> int | None:
@@ -121,7 +80,7 @@ def _deal_page(
         "rotting": selectors.is_rotting(deal),
         "time_zone_label": zone_label(request.user),
     }
-    return _render(request, "pipeline/deal_detail.html", context, status=status)
+    return render_page(request, "pipeline/deal_detail.html", context, status=status)
 
 
 @require_GET
@@ -157,8 +116,7 @@ def deal_edit(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
         form.add_error(None, str(error))
         return _deal_page(request, fresh, edit_form=form, status=409)
     except services.Invalid as error:
-        for field, message in error.errors.items():
-            form.add_error(field if field in form.fields else None, message)
+        error.add_to(form)
         return _deal_page(request, deal, edit_form=form, status=422)
     messages.success(request, "Deal saved.")
     return redirect("deal_detail", deal.pk)
@@ -182,12 +140,9 @@ def activity_complete(request: HtmxHttpRequest, activity_id: int) -> HttpRespons
     except services.NotFound as error:
         raise Http404(str(error)) from error
     messages.success(request, f"Done: {activity.subject}.")
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    if activity.deal_id:
-        return redirect("deal_detail", activity.deal_id)
-    return redirect("my_activities")
+    home = "deal_detail" if activity.deal_id else "my_activities"
+    args = [activity.deal_id] if activity.deal_id else []
+    return redirect(safe_next(request, reverse(home, args=args)))
 
 
 def _closed_deals(request: HtmxHttpRequest, pipeline_id: int, status: str) -> HttpResponse:
@@ -204,7 +159,7 @@ def _closed_deals(request: HtmxHttpRequest, pipeline_id: int, status: str) -> Ht
         "last_open_stage_id": open_stages[-1].pk if open_stages else None,
         "here": request.get_full_path(),
     }
-    return _render(request, "pipeline/deals_closed.html", context)
+    return render_page(request, "pipeline/deals_closed.html", context)
 
 
 @require_GET

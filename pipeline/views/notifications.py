@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.http import HtmxHttpRequest
 from pipeline import reminders
 from pipeline.models import Notification
-from pipeline.views.deals import _render
+from pipeline.views.shared import render_page
 
 LIST_SIZE = 50
 
@@ -27,7 +27,7 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
     unread = sum(1 for item in items if item.read_at is None)
     if unread == len(items) == LIST_SIZE:  # the list is full of unread ones: count them all
         unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
-    return _render(request, "pipeline/notifications.html", {"items": items, "unread": unread})
+    return render_page(request, "pipeline/notifications.html", {"items": items, "unread": unread})
 
 
 @require_POST

@@ -17,7 +17,7 @@ from pipeline import services
 from pipeline.defaults import PIPELINE_TEMPLATES
 from pipeline.forms import PipelineForm, StageAddForm, StageForm
 from pipeline.models import Deal, Pipeline, Stage
-from pipeline.views.board import announce
+from pipeline.views.shared import announce
 
 
 def _pipeline(pipeline_id: int) -> Pipeline:
@@ -68,7 +68,7 @@ def pipeline_add(request: HtmxHttpRequest) -> HttpResponse:
             template=form.cleaned_data["template"],
         )
     except services.DomainError as error:
-        form.add_error("name", str(error))
+        error.add_to(form)
         return _pipelines_page(request, form, status=422)
     messages.success(request, f"Pipeline “{pipeline.name}” created.")
     return redirect("settings_stages", pipeline.pk)
@@ -123,7 +123,7 @@ def _stages_page(request, pipeline, *, add_form=None, forms=None, status=200):
             (
                 stage,
                 deal_counts.get(stage.pk, 0),
-                forms.get(stage.pk) or StageForm(instance=stage),
+                forms.get(stage.pk) or StageForm(stage=stage),
                 _removal_target(stage_list, index),
             )
             for index, stage in enumerate(stage_list)
@@ -176,7 +176,7 @@ def stage_add(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
                 actor=request.user, pipeline_id=pipeline.pk, **form.cleaned_data
             )
         except services.DomainError as error:
-            form.add_error("name", str(error))
+            error.add_to(form)
         else:
             messages.success(request, f"Stage “{stage.name}” added.")
             return redirect("settings_stages", pipeline.pk)
@@ -188,12 +188,12 @@ def stage_add(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
 def stage_edit(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
     """Save a stage's fields; the board and the in-place rename both post here."""
     stage = _stage(stage_id)
-    form = StageForm(request.POST, instance=Stage.objects.get(pk=stage.pk))
+    form = StageForm(request.POST, stage=stage)
     if form.is_valid():
         try:
             services.stage_update(actor=request.user, stage_id=stage.pk, **form.cleaned_data)
         except services.DomainError as error:
-            form.add_error("name", str(error))
+            error.add_to(form)
     if form.errors:
         response = _stages_page(request, stage.pipeline, forms={stage.pk: form}, status=422)
         return announce(response, form_errors_text(form), "error") if request.htmx else response
