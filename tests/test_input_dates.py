@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.validation import EARLIEST_DAY, LATEST_DAY
-from pipeline import reminders, services
-from pipeline.cards import render_card
+from pipeline import services
+from pipeline.card_html import render_card
 from pipeline.forms import ActivityForm, DealEditForm, DealQuickAddForm
 from pipeline.models import Activity, Deal, Notification
 from pipeline.selectors import board_card
+from pipeline.services import notifications as reminders
 from tests.factories import ActivityFactory, ContactFactory, DealFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django import template
 from django.utils import timezone
 
 from crm.templatetags.dates import local
-from pipeline import cards, selectors
+from pipeline import card_html, selectors
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def relative_day(day: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(day, dt.datetime):
         day = local(day).date()
-    return cards.relative_day(day, timezone.localdate())
+    return card_html.relative_day(day, timezone.localdate())
 
 
 @register.filter
@@ -50,12 +50,12 @@ def query(params: dict, **extra) -> str:
     return urlencode(merged)
 
 
-@register.filter
-def card_html(deal):
-    """One board card (see ``pipeline.cards`` for why it is built in Python)."""
-    return cards.render_card(deal)
+@register.filter(name="card_html")
+def one_card_html(deal):
+    """One board card (see ``pipeline.card_html`` for why it is built in Python)."""
+    return card_html.render_card(deal)
 
 
 @register.filter
 def cards_html(deals):
-    return cards.render_cards(deals)
+    return card_html.render_cards(deals)

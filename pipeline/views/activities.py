@@ -19,7 +19,7 @@ from crm.http import HtmxHttpRequest
 from crm.models import Contact
 from crm.templatetags.dates import local
 from pipeline import selectors, services
-from pipeline.cards import render_card
+from pipeline.card_html import render_card
 from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal
 from pipeline.views.shared import announce, plan_activity, render_page, safe_next, zone_label

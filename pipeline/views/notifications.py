@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.http import HtmxHttpRequest
-from pipeline import reminders
 from pipeline.models import Notification
+from pipeline.services import notifications as notification_services
 from pipeline.views.shared import render_page
 
 LIST_SIZE = 50
@@ -32,7 +32,9 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
-    if not reminders.notification_read(user=request.user, notification_id=notification_id):
+    if not notification_services.notification_read(
+        user=request.user, notification_id=notification_id
+    ):
         raise Http404("This notification does not exist.")
     if "form" not in request.content_type:
         return HttpResponse(status=204)  # a script marked it as its link was opened
@@ -41,5 +43,5 @@ def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpRes
 
 @require_POST
 def notifications_read_all(request: HtmxHttpRequest) -> HttpResponse:
-    reminders.notifications_read_all(user=request.user)
+    notification_services.notifications_read_all(user=request.user)
     return redirect("notifications")

@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.test import override_settings
 
-from pipeline import reminders, tasks
+from pipeline import tasks
 from pipeline.forms import ActivityForm
 from pipeline.models import Activity, Deal, Notification
 from pipeline.services import (
@@ -20,6 +20,7 @@ from pipeline.services import (
     deal_move,
     deals_hand_over,
 )
+from pipeline.services import notifications as reminders
 from tests.factories import ActivityFactory, DealFactory, UserFactory
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
