@@ -366,13 +366,6 @@ def is_rotting(deal: Deal, now: dt.datetime | None = None) -> bool:
     return (now or timezone.now()) - deal.stage_entered_at > dt.timedelta(days=stage.rotting_days)
 
 
-def stage_summaries(*, pipeline: Pipeline, user) -> list[Column]:
-    stages = board_stages(pipeline)
-    return column_headers(
-        user=user, pipeline=pipeline, filters=BoardFilters(owner="all"), stages=stages
-    )
-
-
 def assignable_people(user: User) -> QuerySet[User]:
     """Whom this user may make owner of a deal or assignee of an activity.
 

@@ -213,7 +213,6 @@ class LostRow:
 class FunnelRow:
     stage: Stage
     deals: int
-    share: Decimal | None = None  # of the widest bar, 0..1
 
 
 @dataclass
@@ -556,9 +555,6 @@ def stage_report(
     funnel = [FunnelRow(stage=r.stage, deals=r.deals_entered) for r in team_stages]
     won_stage = next((s for s in stages if s.is_won and not s.is_archived), None)
     funnel.append(FunnelRow(stage=won_stage, deals=team_row.won_count))
-    widest = max((f.deals for f in funnel), default=0)
-    for bar in funnel:
-        bar.share = _ratio(bar.deals, widest)
 
     with_time = [r for r in team_stages if r.median_days is not None]
     stuck = sorted(with_time, key=lambda r: -r.median_days)[:3]

@@ -7,7 +7,7 @@ from django import template
 from django.utils import timezone
 
 from crm.templatetags.dates import local
-from pipeline import card_html, selectors
+from pipeline import card_html
 
 register = template.Library()
 
@@ -17,11 +17,6 @@ def days_since(moment: dt.datetime | None) -> int:
     if moment is None:
         return 0
     return max((timezone.now() - moment).days, 0)
-
-
-@register.filter
-def rotting(deal) -> bool:
-    return selectors.is_rotting(deal)
 
 
 @register.filter
