@@ -4,11 +4,15 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
+from accounts.models import User
+
 
 class HtmxHttpRequest(HttpRequest):
-    """A request as our middleware stack hands it over (typed for editors and readers)."""
+    """A request as our middleware stack hands it over (typed for editors and readers): every
+    page but sign-in and the health check requires a signed-in user (crm.settings)."""
 
     htmx: HtmxDetails
+    user: User  # type: ignore[assignment]
 
 
 def bad_request(message: str) -> HttpResponse:
