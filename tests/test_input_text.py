@@ -228,3 +228,12 @@ def test_ids_past_64_bits_in_the_address_are_404(client, admin):
         f"/contacts/{HUGE}/",
     ):
         assert client.get(url).status_code == 404, url
+
+
+def test_the_refusal_carries_the_security_headers_of_every_page(client, rep):
+    client.force_login(rep)
+    response = client.get("/", {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
