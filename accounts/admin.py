@@ -6,7 +6,10 @@ from accounts.models import Team, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("CRM", {"fields": ("role", "team", "time_zone")}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("CRM", {"fields": ("role", "team", "time_zone")}),
+    )
     list_display = ("username", "first_name", "last_name", "role", "team", "is_active")
     list_filter = ("role", "team", "is_active")
 

@@ -8,7 +8,14 @@ field ("" for none) to what is wrong, so a view can put each message where it be
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm
+
+    from accounts.models import User
 
 
 class DomainError(Exception):
@@ -20,7 +27,7 @@ class DomainError(Exception):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
 
-    def add_to(self, form) -> None:
+    def add_to(self, form: BaseForm) -> None:
         """Put each message on the form field it names (the others on the whole form)."""
         for field, message in self.errors.items():
             form.add_error(field if field in form.fields else None, message)
@@ -43,7 +50,7 @@ class NotAllowed(PermissionDenied):
     403), deliberately not a ``DomainError``, so that no handler of refused values hides it."""
 
 
-def require_admin(actor, message: str) -> None:
+def require_admin(actor: User, message: str) -> None:
     """Configuration, users and teams are the administrators' to change."""
     if not getattr(actor, "is_admin", False):
         raise NotAllowed(message)

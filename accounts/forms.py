@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -19,6 +20,8 @@ class LoginForm(AuthenticationForm):
 
 class StyledForm:
     """Our input styling on every widget (checkboxes keep theirs)."""
+
+    fields: dict[str, forms.Field]  # the form's, once mixed into a form class
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,10 +76,9 @@ class DeactivateForm(StyledForm, forms.Form):
 
     def __init__(self, *args, leaving: User, has_work: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["successor"].queryset = User.objects.filter(is_active=True).exclude(
-            pk=leaving.pk
-        )
-        self.fields["successor"].required = has_work
+        successor = cast(forms.ModelChoiceField, self.fields["successor"])
+        successor.queryset = User.objects.filter(is_active=True).exclude(pk=leaving.pk)
+        successor.required = has_work
 
 
 class AuditFilterForm(forms.Form):
@@ -88,8 +90,8 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, data, *, areas: dict[str, str], actors):
         super().__init__(data)
-        self.fields["area"].choices = [("", "Everything"), *areas.items()]
-        self.fields["actor"].queryset = actors
+        cast(forms.ChoiceField, self.fields["area"]).choices = [("", "Everything"), *areas.items()]
+        cast(forms.ModelChoiceField, self.fields["actor"]).queryset = actors
 
     def filters(self) -> tuple[str, User | None, str]:
         """Area, actor and search text, each empty where it was missing or not valid."""
@@ -108,7 +110,7 @@ class TeamManagerForm(StyledForm, forms.Form):
     def __init__(self, *args, people: list[User], **kwargs):
         super().__init__(*args, **kwargs)
         # One list of people for every team's form on the page: one query, not one per team.
-        self.fields["manager"].choices = [("", "Choose a person")] + [
+        cast(forms.ChoiceField, self.fields["manager"]).choices = [("", "Choose a person")] + [
             (person.pk, str(person)) for person in people
         ]
 
@@ -151,7 +153,7 @@ class ProfileForm(StyledForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["first_name"].required = True
         self.fields["email"].required = True
-        self.fields["reminder_lead_minutes"].min_value = 0
+        cast(forms.IntegerField, self.fields["reminder_lead_minutes"]).min_value = 0
         self.fields["reminder_lead_minutes"].widget.attrs["class"] = "input input-number"
 
     def clean_email(self):

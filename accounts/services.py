@@ -12,6 +12,7 @@ import logging
 import smtplib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -20,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -46,19 +48,19 @@ def _people_changed() -> None:
     transaction.on_commit(lambda: cache.set(PEOPLE_STAMP_KEY, str(time.time_ns()), None))
 
 
-def _require_admin(actor) -> None:
+def _require_admin(actor: User) -> None:
     require_admin(actor, "Only administrators manage users and teams.")
 
 
-def _locked_user(user_id) -> User:
+def _locked_user(user_id: int) -> User:
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
         raise NotFound("This user does not exist.")
     return user
 
 
-def _team(team_id) -> Team | None:
-    if team_id in (None, ""):
+def _team(team_id: int | str | None) -> Team | None:
+    if team_id is None or team_id == "":
         return None
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
@@ -66,12 +68,14 @@ def _team(team_id) -> Team | None:
     return team
 
 
-def _other_active_admins(user: User):
+def _other_active_admins(user: User) -> QuerySet[User]:
     return User.objects.filter(is_active=True, role=User.Role.ADMIN).exclude(pk=user.pk)
 
 
-def _person_errors(*, username: str, email: str, first_name: str, exclude=None) -> dict:
-    errors = {}
+def _person_errors(
+    *, username: str | None, email: str, first_name: str | None, exclude: int | None = None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
     users = User.objects.exclude(pk=exclude) if exclude else User.objects.all()
     if username is not None:
         if not username:
@@ -126,13 +130,13 @@ def _send_invitation(user: User, actor: User) -> bool:
 
 def user_create(
     *,
-    actor,
+    actor: User,
     username: str,
     email: str,
     first_name: str,
     last_name: str = "",
     role: str = User.Role.REP,
-    team_id=None,
+    team_id: int | str | None = None,
     password: str | None = None,
 ) -> User:
     """Create a user. Without a password they get an email with a link to choose one."""
@@ -172,7 +176,7 @@ def user_create(
     return user
 
 
-def user_resend_invitation(*, actor, user_id: int) -> User:
+def user_resend_invitation(*, actor: User, user_id: int) -> User:
     _require_admin(actor)
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
@@ -184,7 +188,7 @@ def user_resend_invitation(*, actor, user_id: int) -> User:
     return user
 
 
-def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
+def user_update(*, actor: User, user_id: int, role: str, team_id: int | str | None = None) -> User:
     """Change a user's role and team. The last active admin keeps their role."""
     _require_admin(actor)
     if role not in User.Role.values:
@@ -206,7 +210,7 @@ def user_update(*, actor, user_id: int, role: str, team_id=None) -> User:
                 changes={"role": [user.role, role]},
             )
         if user.team_id != (team.pk if team else None):
-            before = user.team.name if user.team_id else None
+            before = user.team.name if user.team else None
             audit_record(
                 actor,
                 action="team_changed",
@@ -225,7 +229,11 @@ HandOver = Callable[..., dict[str, int]]
 
 
 def user_deactivate(
-    *, actor, user_id: int, successor_id=None, hand_over: HandOver | None = None
+    *,
+    actor: User,
+    user_id: int,
+    successor_id: int | str | None = None,
+    hand_over: HandOver | None = None,
 ) -> dict[str, int]:
     """Deactivate a user; ``hand_over`` moves their open work to the successor.
 
@@ -244,7 +252,7 @@ def user_deactivate(
         if user.role == User.Role.ADMIN and not _other_active_admins(user).exists():
             raise Invalid("Keep at least one active admin.")
         successor = None
-        if successor_id not in (None, ""):
+        if successor_id is not None and successor_id != "":
             successor = User.objects.filter(pk=successor_id).first()
             if successor is None or not successor.is_active:
                 raise Invalid({"successor": "Choose an active user to take over."})
@@ -267,7 +275,7 @@ def user_deactivate(
     return moved
 
 
-def user_reactivate(*, actor, user_id: int) -> User:
+def user_reactivate(*, actor: User, user_id: int) -> User:
     _require_admin(actor)
     with transaction.atomic():
         user = _locked_user(user_id)
@@ -285,7 +293,7 @@ def user_reactivate(*, actor, user_id: int) -> User:
     return user
 
 
-def _team_name(name: str, *, exclude=None) -> str:
+def _team_name(name: str, *, exclude: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid({"name": "Give the team a name."})
@@ -299,7 +307,7 @@ def _team_name(name: str, *, exclude=None) -> str:
     return name
 
 
-def team_create(*, actor, name: str) -> Team:
+def team_create(*, actor: User, name: str) -> Team:
     _require_admin(actor)
     name = _team_name(name)
     with transaction.atomic():
@@ -310,7 +318,7 @@ def team_create(*, actor, name: str) -> Team:
     return team
 
 
-def team_rename(*, actor, team_id: int, name: str) -> Team:
+def team_rename(*, actor: User, team_id: int, name: str) -> Team:
     _require_admin(actor)
     with transaction.atomic():
         team = Team.objects.select_for_update().filter(pk=team_id).first()
@@ -330,21 +338,22 @@ def team_rename(*, actor, team_id: int, name: str) -> Team:
     return team
 
 
-def team_set_manager(*, actor, team_id: int, user_id) -> User:
+def team_set_manager(*, actor: User, team_id: int, user_id: int | str | None) -> User:
     """Make ``user_id`` a manager of the team: they get the manager role and join it."""
     _require_admin(actor)
     with transaction.atomic():
         team = Team.objects.select_for_update().filter(pk=team_id).first()
         if team is None:
             raise NotFound("This team does not exist.")
-        user = User.objects.select_for_update().filter(pk=user_id or None).first()
+        # No id chosen: nobody (the form's empty choice), without asking the database.
+        user = User.objects.select_for_update().filter(pk=user_id).first() if user_id else None
         if user is None or not user.is_active:
             raise Invalid({"manager": "Choose an active user."})
         if user.role == User.Role.ADMIN:
             raise Invalid({"manager": "Admins already see every team; choose a rep or a manager."})
         if user.role == User.Role.MANAGER and user.team_id == team.pk:
             return user
-        before = {"role": user.role, "team": user.team.name if user.team_id else None}
+        before = {"role": user.role, "team": user.team.name if user.team else None}
         user.role, user.team = User.Role.MANAGER, team
         user.save(update_fields=["role", "team"])
         _people_changed()
@@ -362,7 +371,7 @@ def team_set_manager(*, actor, team_id: int, user_id) -> User:
     return user
 
 
-def profile_update(*, user, **fields) -> User:
+def profile_update(*, user: User, **fields: Any) -> User:
     """A user's own settings; the form has validated each value."""
     allowed = {
         "first_name",

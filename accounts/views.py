@@ -37,11 +37,19 @@ USERS_PER_PAGE = 50
 AUDIT_PER_PAGE = 50
 
 
+class SignedInRequest(HttpRequest):
+    """A request as these views get it: ``LoginRequiredMiddleware`` (crm.settings) lets only
+    signed-in users through. The same as ``crm.http.HtmxHttpRequest``, which ``accounts``
+    may not import."""
+
+    user: User
+
+
 # ---- Own profile and password ------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     if request.method == "GET":
         return render(
             request, "accounts/profile.html", {"form": ProfileForm(instance=request.user)}
@@ -109,7 +117,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @require_GET
 @admin_required
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: SignedInRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     state = request.GET.get("state", "active")
     people = User.objects.select_related("team").order_by("-is_active", "first_name", "last_name")
@@ -131,7 +139,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_new(request: HttpRequest) -> HttpResponse:
+def user_new(request: SignedInRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "accounts/settings_user_new.html", {"form": UserCreateForm()})
     form = UserCreateForm(request.POST)
@@ -168,13 +176,13 @@ def _user_page(request, person: User, form=None, status=200):
 
 @require_GET
 @admin_required
-def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_detail(request: SignedInRequest, user_id: int) -> HttpResponse:
     return _user_page(request, get_object_or_404(User.objects.select_related("team"), pk=user_id))
 
 
 @require_POST
 @admin_required
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: SignedInRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User.objects.select_related("team"), pk=user_id)
     form = UserRoleForm(request.POST)
     if form.is_valid():
@@ -196,7 +204,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_reactivate(request: SignedInRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User, pk=user_id)
     services.user_reactivate(actor=request.user, user_id=person.pk)
     messages.success(request, f"{person} can sign in again.")
@@ -205,7 +213,7 @@ def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def user_resend_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_resend_invitation(request: SignedInRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User, pk=user_id)
     try:
         services.user_resend_invitation(actor=request.user, user_id=person.pk)
@@ -225,7 +233,7 @@ def _teams_page(request, form=None, status=200, forms=None):
             member_count=Count("members", filter=Q(members__is_active=True))
         ).order_by("name")
     )
-    managers: dict[int, list[User]] = {}
+    managers: dict[int | None, list[User]] = {}
     for person in User.objects.filter(
         is_active=True, role=User.Role.MANAGER, team__isnull=False
     ).order_by("first_name", "last_name"):
@@ -249,13 +257,13 @@ def _teams_page(request, form=None, status=200, forms=None):
 
 @require_GET
 @admin_required
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: SignedInRequest) -> HttpResponse:
     return _teams_page(request)
 
 
 @require_POST
 @admin_required
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: SignedInRequest) -> HttpResponse:
     form = TeamForm(request.POST)
     if form.is_valid():
         try:
@@ -270,7 +278,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @admin_required
-def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_rename(request: SignedInRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     form = TeamForm(request.POST)
     if form.is_valid():
@@ -288,7 +296,7 @@ def team_rename(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @require_POST
 @admin_required
-def team_manager(request: HttpRequest, team_id: int) -> HttpResponse:
+def team_manager(request: SignedInRequest, team_id: int) -> HttpResponse:
     team = get_object_or_404(Team, pk=team_id)
     form = TeamManagerForm(request.POST, people=manager_candidates())
     if form.is_valid():
@@ -316,7 +324,7 @@ AUDIT_AREAS = {
 
 @require_GET
 @admin_required
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: SignedInRequest) -> HttpResponse:
     actors = User.objects.filter(pk__in=AuditEntry.objects.values("actor_id").distinct()).order_by(
         "first_name", "last_name"
     )

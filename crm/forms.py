@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from crm.models import Contact, Organization
@@ -32,8 +34,9 @@ class ContactForm(_Styled, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.order_by("name")
-        self.fields["organization"].empty_label = "No organization"
+        organization = cast(forms.ModelChoiceField, self.fields["organization"])
+        organization.queryset = Organization.objects.order_by("name")
+        organization.empty_label = "No organization"
 
     def clean_first_name(self):
         name = self.cleaned_data["first_name"].strip()

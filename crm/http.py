@@ -12,7 +12,7 @@ class HtmxHttpRequest(HttpRequest):
     page but sign-in and the health check requires a signed-in user (crm.settings)."""
 
     htmx: HtmxDetails
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def bad_request(message: str) -> HttpResponse:

@@ -1,19 +1,23 @@
+from typing import Any, Self, TypeVar
+
 from django.conf import settings
 from django.db import models
 
 from accounts.scope import Scope
 
+_Entry = TypeVar("_Entry", bound=models.Model)
 
-class AddressBookQuerySet(models.QuerySet):
+
+class AddressBookQuerySet(models.QuerySet[_Entry]):
     """Contacts and organizations are the company's shared address book."""
 
-    def visible_to(self, user):
+    def visible_to(self, user: Any) -> Self:
         """Everyone signed in sees the whole address book."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         return self
 
-    def editable_by(self, user):
+    def editable_by(self, user: Any) -> Self:
         """Owners edit their own, managers what their team owns, admins everything.
 
         A record without an owner belongs to the company: only admins edit it.

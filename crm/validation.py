@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -50,6 +51,8 @@ def validate_storable_text(value) -> None:
 
 class StorableTextForm:
     """Form mixin: every text field of the form refuses characters the database refuses."""
+
+    fields: dict[str, forms.Field]  # the form's, once mixed into a form class
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,7 +166,9 @@ class DayField(forms.DateField):
         super().__init__(**kwargs)
 
 
-def _clamped_timestamp_loader(base, zone, error):
+def _clamped_timestamp_loader(
+    base: type[Any], zone: dt.tzinfo | None, error: type[Exception]
+) -> type[Any]:
     class ClampedTimestampLoader(base):
         """A timestamptz Python cannot hold loads as the nearest moment it can.
 

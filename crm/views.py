@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from crm import services
 from crm.forms import ContactForm, OrganizationForm
+from crm.http import HtmxHttpRequest
 from crm.models import Contact, Organization
 
 SUGGESTIONS = 8
@@ -34,7 +35,7 @@ def _search_term(request: HttpRequest, *names: str) -> str:
 
 
 @require_GET
-def organization_search(request: HttpRequest) -> HttpResponse:
+def organization_search(request: HtmxHttpRequest) -> HttpResponse:
     """Type-ahead for the shared address book: organizations whose name matches."""
     term = _search_term(request, "q", "organization_name")
     found = (
@@ -51,7 +52,7 @@ def organization_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def contact_search(request: HttpRequest) -> HttpResponse:
+def contact_search(request: HtmxHttpRequest) -> HttpResponse:
     """Type-ahead for contacts by first name, last name or email."""
     term = _search_term(request, "q", "contact_name")
     condition = Q()
@@ -93,7 +94,7 @@ def _page(request: HttpRequest, rows):
 
 
 @require_GET
-def contacts(request: HttpRequest) -> HttpResponse:
+def contacts(request: HtmxHttpRequest) -> HttpResponse:
     q = _search_term(request, "q")
     rows = (
         Contact.objects.visible_to(request.user)
@@ -112,7 +113,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_detail(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(
         Contact.objects.visible_to(request.user).select_related("organization", "owner"),
         pk=contact_id,
@@ -122,7 +123,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def contact_new(request: HttpRequest) -> HttpResponse:
+def contact_new(request: HtmxHttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         contact = services.contact_create(actor=request.user, **form.cleaned_data)
@@ -133,7 +134,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_edit(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.visible_to(request.user), pk=contact_id)
     if not Contact.objects.editable_by(request.user).filter(pk=contact.pk).exists():
         raise PermissionDenied("Only the owner, their manager or an admin can edit this contact.")
@@ -150,7 +151,7 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 @require_GET
-def organizations(request: HttpRequest) -> HttpResponse:
+def organizations(request: HtmxHttpRequest) -> HttpResponse:
     q = _search_term(request, "q")
     rows = (
         Organization.objects.visible_to(request.user)
@@ -165,7 +166,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def organization_detail(request: HttpRequest, organization_id: int) -> HttpResponse:
+def organization_detail(request: HtmxHttpRequest, organization_id: int) -> HttpResponse:
     organization = get_object_or_404(
         Organization.objects.visible_to(request.user).select_related("owner"), pk=organization_id
     )
@@ -180,7 +181,7 @@ def organization_detail(request: HttpRequest, organization_id: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-def organization_new(request: HttpRequest) -> HttpResponse:
+def organization_new(request: HtmxHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         organization = services.organization_create(actor=request.user, **form.cleaned_data)
@@ -191,7 +192,7 @@ def organization_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def organization_edit(request: HttpRequest, organization_id: int) -> HttpResponse:
+def organization_edit(request: HtmxHttpRequest, organization_id: int) -> HttpResponse:
     organization = get_object_or_404(
         Organization.objects.visible_to(request.user), pk=organization_id
     )

@@ -75,7 +75,7 @@ def render_card(deal: Deal, *, now: dt.datetime | None = None) -> SafeString:
     )
     classes = "card" + (" is-rotting" if rotting else "") + (" is-won" if not is_open else "")
 
-    if deal.organization_id:
+    if deal.organization:
         party = format_html("{}", deal.organization.name)
     elif deal.contact_id:
         party = format_html("{}", str(deal.contact))

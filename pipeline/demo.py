@@ -381,7 +381,7 @@ class Seeder:
         return timed(self.log, name, build)
 
     def load_pipeline(self) -> None:
-        pipeline = default_pipeline() or create_default_pipeline(Pipeline, Stage)
+        pipeline: Pipeline = default_pipeline() or create_default_pipeline(Pipeline, Stage)
         create_default_lost_reasons(LostReason)
         stages = list(pipeline.stages.active().order_by("position", "id"))
         self.pipeline = pipeline
@@ -503,9 +503,9 @@ class Seeder:
         self, reps: list[User], orgs: list[Organization], contacts: list[Contact]
     ) -> tuple[list[Story], list[Deal]]:
         rng = self.rng
-        people: dict[int, list[Contact]] = defaultdict(list)
-        for contact in contacts:
-            people[contact.organization_id].append(contact)
+        people: dict[int | None, list[Contact]] = defaultdict(list)
+        for person in contacts:
+            people[person.organization_id].append(person)
         stories, deals = [], []
         for _ in range(self.deal_count):
             org = rng.choice(orgs)
@@ -514,7 +514,11 @@ class Seeder:
             org_people = people[org.pk]
             contact = rng.choice(org_people) if org_people and rng.random() < 0.9 else None
             # Accounts have an owner; now and then a colleague runs a deal there.
-            owner_id = org.owner_id if rng.random() < 0.8 else rng.choice(reps).pk
+            owner_id = (
+                org.owner_id
+                if rng.random() < 0.8 and org.owner_id is not None
+                else rng.choice(reps).pk
+            )
             deals.append(
                 Deal(
                     title=f"{org.name} – {offer}",
@@ -580,8 +584,8 @@ class Seeder:
             target = count - 1
         elif status == LOST:
             # Deals are lost mostly in the middle: after qualifying, over the proposal or price.
-            weights = [2 + min(i, count - 1 - i) for i in range(count)]
-            target = rng.choices(range(count), weights=weights)[0]
+            stage_weights = [2 + min(i, count - 1 - i) for i in range(count)]
+            target = rng.choices(range(count), weights=stage_weights)[0]
         else:
             # A funnel: more deals in early stages than late ones.
             target = rng.choices(range(count), weights=[count + 1 - i for i in range(count)])[0]
@@ -741,7 +745,7 @@ class Seeder:
     def insert(self, model: type[M], objs: list[M]) -> list[M]:
         """Bulk insert and return the rows with their primary keys set (PostgreSQL and
         SQLite 3.35+ both return them), which the next steps link to."""
-        created = model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+        created = model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
         if created and created[0].pk is None:
             raise CommandError("This database does not return ids from bulk inserts.")
         return created
@@ -752,7 +756,7 @@ class Seeder:
         for row in rows:
             chunk.append(row)
             if len(chunk) == STREAM_CHUNK:
-                model.objects.bulk_create(chunk, batch_size=BATCH_SIZE)
+                model._default_manager.bulk_create(chunk, batch_size=BATCH_SIZE)
                 total, chunk = total + len(chunk), []
-        model.objects.bulk_create(chunk, batch_size=BATCH_SIZE)
+        model._default_manager.bulk_create(chunk, batch_size=BATCH_SIZE)
         return total + len(chunk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 
@@ -46,7 +47,7 @@ class BoardFilterForm(StorableTextForm, forms.Form):
         if kind == "all":
             scopes.append(("all", "Everyone"))
         people = [(str(person.pk), str(person)) for person in self.people if person.pk != user.pk]
-        self.fields["owner"].choices = [("", "Default"), *scopes, *people]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "Default"), *scopes, *people]
 
     def filters(self) -> BoardFilters:
         data = self.cleaned_data
@@ -69,8 +70,10 @@ class MoveForm(StorableTextForm, forms.Form):
     below = IdField(required=False)
     other_pipeline = forms.BooleanField(required=False)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data is None:  # a parent's clean() may return None: Django keeps cleaned_data
+            data = self.cleaned_data
         # A typed reason wins over one picked from the list.
         data["lost_reason"] = data.get("lost_reason") or data.get("lost_reason_choice") or ""
         return data
@@ -95,8 +98,10 @@ class DealQuickAddForm(StorableTextForm, forms.Form):
     def clean_currency(self) -> str:
         return (self.cleaned_data.get("currency") or "").upper()
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data is None:  # a parent's clean() may return None: Django keeps cleaned_data
+            data = self.cleaned_data
         data["organization"] = data["contact"] = None
         if data.get("organization_id"):
             data["organization"] = Organization.objects.filter(pk=data["organization_id"]).first()
@@ -132,7 +137,9 @@ class DealEditForm(DealQuickAddForm):
         super().__init__(*args, **kwargs)
         # The people offered: whom the user may choose, and the current owner, kept.
         people = [p.pk for p in assignable_users(user)] + [deal.owner_id]
-        self.fields["owner"].queryset = User.objects.filter(pk__in=people)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = User.objects.filter(
+            pk__in=people
+        )
 
 
 class ActivityForm(StorableTextForm, forms.Form):
@@ -152,7 +159,9 @@ class ActivityForm(StorableTextForm, forms.Form):
         self.user = user
         # Editing keeps the current assignee choosable even if the user could not pick them.
         people = [p.pk for p in assignable_users(user)] + ([keep.pk] if keep else [])
-        self.fields["assignee"].queryset = User.objects.filter(pk__in=people)
+        cast(forms.ModelChoiceField, self.fields["assignee"]).queryset = User.objects.filter(
+            pk__in=people
+        )
 
     def due_at(self):
         """The due moment as an aware datetime in the user's time zone (09:00 if no time)."""
@@ -188,7 +197,7 @@ class StageAddForm(StorableTextForm, forms.Form):
 class StageForm(StageAddForm):
     """A stage as the settings page edits it, starting from its saved values."""
 
-    position = None
+    position = None  # type: ignore[assignment]  # Django's way to drop an inherited field
     is_won = forms.BooleanField(required=False)
 
     def __init__(self, data=None, *, stage: Stage, **kwargs):

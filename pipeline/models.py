@@ -7,6 +7,8 @@ so admins can rename stages freely. Writes that carry business rules live in
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -38,7 +40,7 @@ class Pipeline(models.Model):
         return self.name
 
 
-class StageQuerySet(models.QuerySet):
+class StageQuerySet(models.QuerySet["Stage"]):
     def active(self) -> StageQuerySet:
         return self.filter(is_archived=False)
 
@@ -103,7 +105,7 @@ def column_status(stage: Stage) -> str:
     return Deal.Status.WON if stage.is_won else Deal.Status.OPEN
 
 
-class DealQuerySet(models.QuerySet):
+class DealQuerySet(models.QuerySet["Deal"]):
     def visible_to(self, user) -> DealQuerySet:
         """The one rule for who sees which deals.
 
@@ -158,6 +160,10 @@ class Deal(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DealQuerySet.as_manager()
+
+    # Not columns: a board card's next planned step, set by ``pipeline.selectors.load_cards``.
+    next_activity_at: dt.datetime | None
+    next_activity_subject: str
 
     class Meta:
         ordering = ["stage__position", "position", "id"]
@@ -328,7 +334,7 @@ class StageChange(models.Model):
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id} ({self.kind})"
 
 
-class ActivityQuerySet(models.QuerySet):
+class ActivityQuerySet(models.QuerySet["Activity"]):
     def visible_to(self, user) -> ActivityQuerySet:
         """Activities follow the same rule as deals: own, team's, or all (as assignee, or
         through the deal's owner)."""

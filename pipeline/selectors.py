@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scope import Scope
 from accounts.services import people_stamp
-from pipeline.models import Activity, Deal, Pipeline, Stage
+from pipeline.models import Activity, Deal, Pipeline, Stage, StageChange
 from pipeline.stays import ends_stay, starts_stay
 
 CARDS_PER_COLUMN = 50
@@ -197,7 +197,7 @@ def load_cards(deals: QuerySet[Deal]) -> list[Deal]:
     )
     if connection.vendor == "postgresql":
         planned = planned.distinct("deal_id")
-    first: dict[int, tuple] = {}
+    first: dict[int, tuple[dt.datetime | None, str]] = {}
     for deal_id, due_at, subject in planned:
         first.setdefault(deal_id, (due_at, subject))
     for card in cards:
@@ -384,7 +384,7 @@ class TimelineEntry:
 
     at: dt.datetime
     kind: str  # "change", "planned" or "done"
-    change: object | None = None
+    change: StageChange | None = None
     activity: Activity | None = None
     stay: dt.timedelta | None = None  # time spent in the stage this change left
 
@@ -400,17 +400,18 @@ def deal_history(deal: Deal) -> tuple[list[TimelineEntry], dict[int, dt.timedelt
     )
     entries: list[TimelineEntry] = []
     stays: dict[int, dt.timedelta] = defaultdict(dt.timedelta)
-    current_stage, entered_at = None, None
+    current_stage: int | None = None
+    entered_at: dt.datetime | None = None
     for change in changes:
         stay = None
-        if ends_stay(change.kind) and current_stage is not None:
+        if ends_stay(change.kind) and current_stage is not None and entered_at is not None:
             stay = change.changed_at - entered_at
             stays[current_stage] += stay
             current_stage = None
         if starts_stay(change.kind, change.to_status):
             current_stage, entered_at = change.to_stage_id, change.changed_at
         entries.append(TimelineEntry(at=change.changed_at, kind="change", change=change, stay=stay))
-    if current_stage is not None and deal.status == Deal.Status.OPEN:
+    if current_stage is not None and entered_at is not None and deal.status == Deal.Status.OPEN:
         stays[current_stage] += timezone.now() - entered_at
     activities = deal.activities.select_related("assignee", "created_by")
     for activity in activities.order_by("due_at", "id"):

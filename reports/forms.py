@@ -7,6 +7,7 @@ reach the metrics: the form says what is wrong and the page answers 400.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from django import forms
 
@@ -54,7 +55,9 @@ class ReportFilterForm(forms.Form):
     def __init__(self, data, *, user: User, pipelines: list[Pipeline], today: dt.date):
         super().__init__(data)
         self.user, self.today = user, today
-        self.fields["pipeline"].queryset = Pipeline.objects.filter(pk__in=[p.pk for p in pipelines])
+        cast(forms.ModelChoiceField, self.fields["pipeline"]).queryset = Pipeline.objects.filter(
+            pk__in=[p.pk for p in pipelines]
+        )
         self.fields["pipeline"].error_messages["invalid_choice"] = "There is no such pipeline."
         self.fields["team"].error_messages["invalid_choice"] = "There is no such team."
         self.pipelines = pipelines
@@ -66,8 +69,10 @@ class ReportFilterForm(forms.Form):
     def clean_pipeline(self) -> Pipeline | None:
         return self.cleaned_data.get("pipeline") or (self.pipelines[0] if self.pipelines else None)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data is None:  # a parent's clean() may return None: Django keeps cleaned_data
+            data = self.cleaned_data
         code = data.get("period") or "quarter"
         data["period"] = code
         if code == "custom":

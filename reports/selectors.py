@@ -20,6 +20,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -186,10 +187,11 @@ class RepRow:
     @property
     def velocity(self) -> Decimal | None:
         """Expected won value per day: open deals × average won deal × win rate ÷ cycle days."""
-        if not self.won_count or not self.cycle_days or self.win_rate is None:
+        average, win_rate = self.average_deal, self.win_rate
+        if not self.won_count or not self.cycle_days or win_rate is None or average is None:
             return None
         cycle = Decimal(str(max(self.cycle_days, 1 / 24)))
-        value = self.open_count * self.average_deal * self.win_rate / cycle
+        value = self.open_count * average * win_rate / cycle
         return value.quantize(Decimal("0.01"))
 
 
@@ -211,7 +213,7 @@ class LostRow:
 
 @dataclass
 class FunnelRow:
-    stage: Stage
+    stage: Stage | None  # None: won, in a pipeline without a post-sale stage
     deals: int
 
 
@@ -268,7 +270,9 @@ def report_people(user: User, team: Team | None = None) -> QuerySet[User]:
 # ---- The queries ----------------------------------------------------------------------------
 
 
-def _stays(deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: dt.datetime):
+def _stays(
+    deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: dt.datetime
+) -> list[dict[str, Any]]:
     """Per (rep, stage) and per stage: stays entered in the period and how they ended, and
     the median and mean seconds of every overlapping stay spent inside the period.
 
@@ -284,7 +288,9 @@ def _stays(deals: QuerySet[Deal], *, stages: list[Stage], period: Period, now: d
     return _stays_in_python(live, stages=stages, period=period, now=now)
 
 
-def _stays_in_sql(live: QuerySet[Deal], *, stages: list[Stage], period: Period, now):
+def _stays_in_sql(
+    live: QuerySet[Deal], *, stages: list[Stage], period: Period, now: dt.datetime
+) -> list[dict[str, Any]]:
     visible_sql, visible_params = live.order_by().values("id", "owner_id").query.sql_with_params()
     values = {
         "start": period.start,
@@ -293,9 +299,9 @@ def _stays_in_sql(live: QuerySet[Deal], *, stages: list[Stage], period: Period, 
         "positions": [stage.position for stage in stages],
     }
     # Plain placeholders in order (no CTE of parameters), so the planner sees the bounds.
-    params: list = []
+    params: list[Any] = []
 
-    def placeholder(match: re.Match) -> str:
+    def placeholder(match: re.Match[str]) -> str:
         if match.group(1) == "visible":
             params.extend(visible_params)
             return visible_sql
@@ -314,7 +320,9 @@ def _stays_in_sql(live: QuerySet[Deal], *, stages: list[Stage], period: Period, 
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Period, now):
+def _stays_in_python(
+    live: QuerySet[Deal], *, stages: list[Stage], period: Period, now: dt.datetime
+) -> list[dict[str, Any]]:
     """What ``STAYS_SQL`` returns, for databases without ``percentile_cont`` and
     ``GROUPING SETS``: the same stays read with the ORM, aggregated here."""
     # In UTC: the period's bounds are wall-clock times of the viewer's zone, and subtracting
@@ -341,7 +349,7 @@ def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Perio
             "ended_to_stage_id",
         )
     )
-    groups: dict[tuple[int, int | None, int], list[tuple]] = {}
+    groups: dict[tuple[int, int | None, int], list[tuple[int, bool, str, float]]] = {}
     for owner_id, deal_id, stage_id, began, ended, kind, next_stage_id in rows:
         outcome = stay_outcome(
             ended_at=ended,
@@ -355,15 +363,15 @@ def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Perio
         groups.setdefault((0, owner_id, stage_id), []).append(stay)
         groups.setdefault((1, None, stage_id), []).append(stay)
     result = []
-    for (is_total, owner_id, stage_id), stays in groups.items():
+    for (is_total, group_owner_id, group_stage_id), stays in groups.items():
         entered = [stay for stay in stays if stay[1]]
-        seconds = [stay[3] for stay in stays]
+        durations = [stay[3] for stay in stays]
         outcomes = [stay[2] for stay in entered]
         result.append(
             {
                 "is_total": is_total,
-                "owner_id": owner_id,
-                "stage_id": stage_id,
+                "owner_id": group_owner_id,
+                "stage_id": group_stage_id,
                 "entered": len(entered),
                 "moved_on": outcomes.count("on"),
                 "lost": outcomes.count("lost"),
@@ -371,14 +379,16 @@ def _stays_in_python(live: QuerySet[Deal], *, stages: list[Stage], period: Perio
                 "moved_away": outcomes.count("away"),
                 "deals_entered": len({stay[0] for stay in entered}),
                 "stays": len(stays),
-                "median_seconds": statistics.median(seconds),
-                "mean_seconds": statistics.fmean(seconds),
+                "median_seconds": statistics.median(durations),
+                "mean_seconds": statistics.fmean(durations),
             }
         )
     return result
 
 
-def _now_in_stages(deals: QuerySet[Deal], *, stages: list[Stage], currency: str, now):
+def _now_in_stages(
+    deals: QuerySet[Deal], *, stages: list[Stage], currency: str, now: dt.datetime
+) -> QuerySet[Deal, dict[str, Any]]:
     return (
         deals.filter(status=Deal.Status.OPEN, stage__in=stages)
         .values("owner_id", "stage_id")
@@ -391,7 +401,9 @@ def _now_in_stages(deals: QuerySet[Deal], *, stages: list[Stage], currency: str,
     )
 
 
-def _per_rep(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, currency: str):
+def _per_rep(
+    deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, currency: str
+) -> QuerySet[Deal, dict[str, Any]]:
     open_ = Q(status=Deal.Status.OPEN)
     in_period = Q(closed_at__gte=period.start, closed_at__lt=period.end)
     won = Q(status=Deal.Status.WON) & in_period
@@ -418,7 +430,9 @@ def _per_rep(deals: QuerySet[Deal], *, pipeline: Pipeline, period: Period, curre
     )
 
 
-def _forecast(deals: QuerySet[Deal], *, pipeline: Pipeline, currency: str, today: dt.date):
+def _forecast(
+    deals: QuerySet[Deal], *, pipeline: Pipeline, currency: str, today: dt.date
+) -> list[ForecastRow]:
     weighted = ExpressionWrapper(
         F("value") * F("stage__probability") / 100,
         output_field=DecimalField(max_digits=20, decimal_places=4),
@@ -445,7 +459,9 @@ def _forecast(deals: QuerySet[Deal], *, pipeline: Pipeline, currency: str, today
     return sorted(result, key=lambda r: (r.month is None, r.month or this_month))
 
 
-def _lost_reasons(deals: QuerySet[Deal], *, stage_ids: list[int], period: Period):
+def _lost_reasons(
+    deals: QuerySet[Deal], *, stage_ids: list[int], period: Period
+) -> QuerySet[StageChange, dict[str, Any]]:
     return (
         StageChange.objects.filter(
             kind=StageChange.Kind.LOST,
@@ -463,7 +479,7 @@ def _lost_reasons(deals: QuerySet[Deal], *, stage_ids: list[int], period: Period
 # ---- The report -----------------------------------------------------------------------------
 
 
-def _days(seconds) -> float | None:
+def _days(seconds: float | None) -> float | None:
     return None if seconds is None else float(seconds) / DAY
 
 
@@ -510,7 +526,10 @@ def stage_report(
     seen_stages = {r["stage_id"] for r in stays}
     shown = [s for s in stages if not s.is_won and (not s.is_archived or s.pk in seen_stages)]
     stage_rows: dict[int | None, dict[int, StageRow]] = {
-        key: {s.pk: StageRow(stage=s, owner=known.get(key)) for s in shown}
+        key: {
+            s.pk: StageRow(stage=s, owner=known.get(key) if key is not None else None)
+            for s in shown
+        }
         for key in [None, *(o.pk for o in owners)]
     }
     for row in stays:
@@ -533,17 +552,17 @@ def stage_report(
     reps: dict[int, RepRow] = {o.pk: RepRow(owner=o) for o in owners}
     team_row = RepRow(owner=None)
     for row in rep_rows:
-        for target in (reps[row["owner_id"]], team_row):
-            target.open_count += row["open_count"]
-            target.open_value += row["open_value"] or Decimal(0)
-            target.weighted_value += (row["weighted_value"] or Decimal(0)).quantize(Decimal("0.01"))
-            target.won_count += row["won_count"]
-            target.won_value += row["won_value"] or Decimal(0)
-            target.lost_count += row["lost_count"]
+        for rep in (reps[row["owner_id"]], team_row):
+            rep.open_count += row["open_count"]
+            rep.open_value += row["open_value"] or Decimal(0)
+            rep.weighted_value += (row["weighted_value"] or Decimal(0)).quantize(Decimal("0.01"))
+            rep.won_count += row["won_count"]
+            rep.won_value += row["won_value"] or Decimal(0)
+            rep.lost_count += row["lost_count"]
             if row["cycle_total"] is not None:
-                target.cycle_days_total += row["cycle_total"].total_seconds() / DAY
+                rep.cycle_days_total += row["cycle_total"].total_seconds() / DAY
 
-    losses = {}
+    losses: dict[int, int] = {}
     lost = []
     for row in lost_rows:
         stage = by_id.get(row["from_stage_id"])
@@ -557,7 +576,7 @@ def stage_report(
     funnel.append(FunnelRow(stage=won_stage, deals=team_row.won_count))
 
     with_time = [r for r in team_stages if r.median_days is not None]
-    stuck = sorted(with_time, key=lambda r: -r.median_days)[:3]
+    stuck = sorted(with_time, key=lambda r: -(r.median_days or 0.0))[:3]
     losing = sorted((r for r in team_stages if r.lost), key=lambda r: -r.lost)[:3]
     return Report(
         pipeline=pipeline,
@@ -622,7 +641,7 @@ def cached_stage_report(
         cursor.execute(STAMP_SQL, [pipeline.pk])
         stamp = cursor.fetchone()
     key = report_cache_key(user=user, pipeline=pipeline, period=period, team=team, stamp=stamp)
-    report = cache.get(key)
+    report: Report | None = cache.get(key)
     if report is None:
         report = stage_report(user=user, pipeline=pipeline, period=period, team=team)
         cache.set(key, report, REPORT_CACHE_SECONDS)
@@ -643,13 +662,13 @@ def by_stage_then_rep(report: Report) -> list[StageRow]:
 # ---- Tables as plain rows (CSV export) -------------------------------------------------------
 
 
-def _num(value, places: int = 2) -> str:
+def _num(value: float | Decimal | None, places: int = 2) -> str:
     if value is None:
         return ""
     return f"{float(value):.{places}f}"
 
 
-def _pct(value) -> str:
+def _pct(value: float | Decimal | None) -> str:
     return "" if value is None else f"{float(value) * 100:.1f}"
 
 

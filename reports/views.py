@@ -7,6 +7,7 @@ Parse the filters, call ``reports.selectors``, render. Who sees which deals is d
 from __future__ import annotations
 
 import csv
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
@@ -41,7 +42,7 @@ def _report(form: ReportFilterForm, request: HtmxHttpRequest) -> metrics.Report 
 def reports(request: HtmxHttpRequest) -> HttpResponse:
     form = _form(request)
     report = _report(form, request)
-    context = {
+    context: dict[str, Any] = {
         "form": form,
         "report": report,
         "periods": PERIODS,
@@ -62,7 +63,7 @@ def reports_csv(request: HtmxHttpRequest, table: str) -> HttpResponse:
     form = _form(request)
     report = _report(form, request)
     if report is None:
-        errors = "; ".join(msg for msgs in form.errors.values() for msg in msgs)
+        errors = "; ".join(str(msg) for msgs in form.errors.values() for msg in msgs)
         return HttpResponse(errors or "No pipeline.", status=400, content_type="text/plain")
     header, rows = metrics.table(report, table)
     period = report.period

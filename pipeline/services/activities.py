@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -79,7 +80,7 @@ def activity_complete(*, actor: User, activity_id: int) -> Activity:
 ACTIVITY_EDITABLE_FIELDS = ("kind", "subject", "due_at", "assignee", "notes")
 
 
-def activity_update(*, actor: User, activity_id: int, **changes) -> Activity:
+def activity_update(*, actor: User, activity_id: int, **changes: Any) -> Activity:
     """Edit or reschedule an activity. A new due time or assignee clears ``reminded_at``,
     so the reminder comes again for the new time (or to the new person)."""
     unknown = set(changes) - set(ACTIVITY_EDITABLE_FIELDS)

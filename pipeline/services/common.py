@@ -3,7 +3,9 @@ open boards that a deal changed, and who may be given work."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from accounts.errors import NotFound
@@ -11,8 +13,10 @@ from accounts.models import User
 from pipeline import selectors
 from pipeline.models import Deal
 
+_Row = TypeVar("_Row", bound=Model)
 
-def locked(queryset: QuerySet, pk: int, missing: str):
+
+def locked(queryset: QuerySet[_Row], pk: int, missing: str) -> _Row:
     """The row ``pk`` of a visibility-filtered queryset, locked for this transaction.
 
     No joins are selected: when the lock waits for a concurrent change, PostgreSQL re-checks
@@ -38,7 +42,7 @@ def touch_deal(deal_id: int | None) -> None:
         Deal.objects.filter(pk=deal_id).update(updated_at=timezone.now())
 
 
-def may_assign(*, actor: User, person, keep=None) -> bool:
+def may_assign(*, actor: User, person: User | None, keep: int | None = None) -> bool:
     """Whether ``actor`` may make ``person`` owner or assignee (keeping ``keep`` is fine)."""
     if person is None:
         return False

@@ -7,6 +7,8 @@ change rewrites is locked in id order, as the board's writers lock them
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Max
 
@@ -24,7 +26,14 @@ def _require_admin(actor: User) -> None:
     require_admin(actor, "Only administrators can change pipelines and stages.")
 
 
-def _audit(actor: User, *, action: str, pipeline_id: int, summary: str, changes=None) -> None:
+def _audit(
+    actor: User,
+    *,
+    action: str,
+    pipeline_id: int,
+    summary: str,
+    changes: dict[str, Any] | None = None,
+) -> None:
     audit_record(
         actor, action=action, scope=f"pipeline:{pipeline_id}", summary=summary, changes=changes
     )
@@ -38,7 +47,14 @@ def _locked_pipeline(pipeline_id: int) -> Pipeline:
     return pipeline
 
 
-def _check_stage_values(*, pipeline: Pipeline, name: str, probability, rotting_days, exclude=None):
+def _check_stage_values(
+    *,
+    pipeline: Pipeline,
+    name: str,
+    probability: int | None,
+    rotting_days: int | None,
+    exclude: int | None = None,
+) -> str:
     name = (name or "").strip()
     if not name:
         raise Invalid({"name": "A stage needs a name."})
@@ -112,7 +128,7 @@ def stage_add(
 STAGE_FIELDS = ("name", "probability", "rotting_days", "description", "goal", "is_won")
 
 
-def stage_update(*, actor: User, stage_id: int, **values) -> Stage:
+def stage_update(*, actor: User, stage_id: int, **values: Any) -> Stage:
     """Rename a stage or change its probability, rotting days, texts or post-sale flag."""
     _require_admin(actor)
     unknown = set(values) - set(STAGE_FIELDS)
@@ -222,22 +238,23 @@ def stage_remove(*, actor: User, stage_id: int, target_stage_id: int | None) -> 
             raise Invalid("A pipeline keeps at least one open stage.")
         deal_ids = list(Deal.objects.filter(stage=stage).values_list("pk", flat=True))
         target = next((s for s in stages if s.pk == target_stage_id and s.pk != stage.pk), None)
-        if deal_ids and target is None:
-            raise Invalid(f"Choose the stage that the deals in “{stage.name}” move to.")
-        for deal_id in deal_ids:
-            version = Deal.objects.filter(pk=deal_id).values_list("version", flat=True).get()
-            deal_move(
-                actor=actor,
-                deal_id=deal_id,
-                version=version,
-                stage_id=target.pk,
-                keep_status=True,
-                note=f"Stage “{stage.name}” removed",
-            )
+        if deal_ids:
+            if target is None:
+                raise Invalid(f"Choose the stage that the deals in “{stage.name}” move to.")
+            for deal_id in deal_ids:
+                version = Deal.objects.filter(pk=deal_id).values_list("version", flat=True).get()
+                deal_move(
+                    actor=actor,
+                    deal_id=deal_id,
+                    version=version,
+                    stage_id=target.pk,
+                    keep_status=True,
+                    note=f"Stage “{stage.name}” removed",
+                )
         stage.is_archived = True
         stage.save(update_fields=["is_archived"])
         _save_order([s for s in stages if s.pk != stage.pk])
-        moved = f"; {len(deal_ids)} deal(s) moved to “{target.name}”" if deal_ids else ""
+        moved = f"; {len(deal_ids)} deal(s) moved to “{target.name}”" if target and deal_ids else ""
         _audit(
             actor,
             action="stage_removed",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,11 @@ def deal_create(
     entry in the shared address book, in the same transaction. The values follow the same
     rules as ``deal_update`` (``Invalid`` with a message per field).
     """
-    values = {"title": title, "value": value, "expected_close_date": expected_close_date}
+    values: dict[str, Any] = {
+        "title": title,
+        "value": value,
+        "expected_close_date": expected_close_date,
+    }
     if currency:
         values["currency"] = currency
     errors = deal_field_errors(values)
@@ -109,9 +114,9 @@ DEAL_EDITABLE_FIELDS = (
 TITLE_MAX = 200
 
 
-def deal_field_errors(changes: dict) -> dict[str, str]:
+def deal_field_errors(changes: dict[str, Any]) -> dict[str, str]:
     """What is wrong with edited values, by field (normalises the title in place)."""
-    errors = {}
+    errors: dict[str, str] = {}
     if "title" in changes:
         changes["title"] = (changes["title"] or "").strip()
         if not changes["title"]:
@@ -134,7 +139,7 @@ def deal_update(
     version: int,
     organization_name: str = "",
     contact_name: str = "",
-    **changes,
+    **changes: Any,
 ) -> Deal:
     """Edit a deal's own fields (not its stage, status or position: see ``deal_move``).
 

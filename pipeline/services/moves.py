@@ -10,6 +10,7 @@ otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -183,7 +184,7 @@ def _checked_request(*, stage_id: int | None, outcome: Outcome | None, lost_reas
     return lost_reason
 
 
-def _current_deal(*, actor: User, deal_id: int, version: int, stages: dict) -> Deal:
+def _current_deal(*, actor: User, deal_id: int, version: int, stages: dict[int, Stage]) -> Deal:
     """The deal row, locked, as the caller saw it (else ``StaleDeal`` with how it is now)."""
     deal = locked_deal(actor=actor, deal_id=deal_id)
     if deal.version != version or deal.stage_id not in stages:
@@ -195,7 +196,7 @@ def _current_deal(*, actor: User, deal_id: int, version: int, stages: dict) -> D
     return deal
 
 
-def _post_sale_stage(stages, *, pipeline_id: int) -> Stage | None:
+def _post_sale_stage(stages: Iterable[Stage], *, pipeline_id: int) -> Stage | None:
     return next(
         (s for s in stages if s.is_won and not s.is_archived and s.pipeline_id == pipeline_id),
         None,

@@ -192,7 +192,9 @@ def activity_plan(request: HtmxHttpRequest, deal_id: int) -> HttpResponse:
     activity = plan_activity(request, form, deal=deal)
     if activity is not None:
         card = selectors.board_card(user=request.user, deal_id=deal.pk)
-        response = HttpResponse(render_card(card))
+        # Gone from the user's board meanwhile (given to someone else): no card, as a move
+        # answers (board.html#card_result).
+        response = HttpResponse(render_card(card) if card is not None else "")
         return announce(response, f"Planned for “{deal.title}”: {activity.subject}.")
     response = render_page(request, "pipeline/_plan_dialog.html", context, status=422)
     return reswap(retarget(response, "#plan-body"), "innerHTML")

@@ -43,7 +43,7 @@ def _edit_form(request: HtmxHttpRequest, deal: Deal, data=None) -> DealEditForm:
 
 def _reopen_stage_id(deal: Deal, timeline: list, open_stages: list) -> int | None:
     """The stage a reopen offers first: the one the deal was lost (or won) from."""
-    candidate = deal.stage_id
+    candidate: int | None = deal.stage_id
     if deal.status == Deal.Status.WON:
         won = next((e.change for e in timeline if e.change and e.change.kind == "won"), None)
         candidate = won.from_stage_id if won else None
@@ -62,6 +62,7 @@ def _deal_page(
     stages = selectors.board_stages(deal.pipeline)
     timeline, stays = selectors.deal_history(deal)
     activities = {e.activity.pk: e.activity for e in timeline if e.activity}.values()
+    finished = [(a.done_at, a) for a in activities if a.done_at]
     open_stages = [stage for stage in stages if not stage.is_won]
     context = {
         "deal": deal,
@@ -72,7 +73,7 @@ def _deal_page(
         "other_stages": selectors.other_pipeline_stages(deal.pipeline),
         "timeline": timeline,
         "planned": sorted((a for a in activities if not a.done_at), key=lambda a: a.due_at),
-        "done": sorted((a for a in activities if a.done_at), key=lambda a: a.done_at)[::-1],
+        "done": [a for _, a in sorted(finished, key=lambda pair: pair[0])][::-1],
         "edit_form": edit_form or _edit_form(request, deal),
         "activity_form": activity_form
         or ActivityForm(initial={"assignee": deal.owner_id, "kind": "call"}, user=request.user),

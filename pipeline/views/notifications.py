@@ -36,7 +36,7 @@ def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpRes
         user=request.user, notification_id=notification_id
     ):
         raise Http404("This notification does not exist.")
-    if "form" not in request.content_type:
+    if "form" not in (request.content_type or ""):
         return HttpResponse(status=204)  # a script marked it as its link was opened
     return redirect("notifications")
 

@@ -9,7 +9,7 @@ in its own transaction.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -17,6 +17,7 @@ from accounts import services as account_services
 from accounts.forms import DeactivateForm
 from accounts.models import User
 from accounts.permissions import admin_required
+from crm.http import HtmxHttpRequest
 from pipeline import services
 from pipeline.models import Activity, Deal
 
@@ -35,7 +36,7 @@ def _page(request, person: User, form: DeactivateForm, work, status: int = 200) 
 
 @require_http_methods(["GET", "POST"])
 @admin_required
-def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_deactivate(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
     person = get_object_or_404(User, pk=user_id)
     work = _open_work(person)
     has_work = any(work.values())

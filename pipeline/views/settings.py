@@ -209,8 +209,9 @@ def stage_edit(request: HtmxHttpRequest, stage_id: int) -> HttpResponse:
 @admin_required
 def stage_order(request: HtmxHttpRequest, pipeline_id: int) -> HttpResponse:
     pipeline = _pipeline(pipeline_id)
-    ids = [parse_id(pk) for pk in request.POST.getlist("stage")]
-    if None in ids:
+    parsed = [parse_id(pk) for pk in request.POST.getlist("stage")]
+    ids = [pk for pk in parsed if pk is not None]
+    if len(ids) != len(parsed):
         return announce(
             bad_request("Stage ids must be numbers."), "Stage ids must be numbers.", "error"
         )
