@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before the apps whose runserver it extends (crm/management/commands/runserver.py).
+    "crm",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
@@ -93,7 +95,6 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "accounts",
-    "crm",
     "pipeline",
     "reports",
 ]

@@ -149,3 +149,13 @@ def test_the_benchmark_keeps_sign_in_logs_out_of_its_figures(client, rep, caplog
     # Warnings still get through: a benchmark that hides failures would mislead.
     logging.getLogger("axes.handlers").warning("locked out")
     assert "locked out" in caplog.text
+
+
+def test_the_development_server_lets_a_whole_sales_floor_connect_at_once():
+    """40 browsers dropping cards at the same moment must all be accepted, not reset."""
+    from django.core.management import get_commands, load_command_class
+
+    assert get_commands()["runserver"] == "crm"
+    command = load_command_class("crm", "runserver")
+    assert command.server_cls.request_queue_size >= 64
+    assert "whitenoise" in type(command).__mro__[1].__module__
