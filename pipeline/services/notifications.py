@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.scope import Scope
 from pipeline.models import Activity, Deal, Notification, Stage
 from pipeline.selectors import rotting_q
 
@@ -214,18 +215,13 @@ def aging_alerts_send(*, now: dt.datetime | None = None) -> int:
 
 
 def _team_queries(*, manager: User, now: dt.datetime) -> tuple[QuerySet[Deal], QuerySet[Activity]]:
-    # ``team_id`` is None only for a manager who left their team after a digest was written
-    # (its email then reads this); Django turns ``=None`` into IS NULL. Kept as it was.
-    team_id = manager.team_id
-    rotting = (
-        Deal.objects.open()
-        .filter(owner__team_id=team_id)  # type: ignore[misc]  # may be None: see above
-        .filter(rotting_q(_rotting_stages(), now))
-    )
+    """What a manager's digest counts: the rotting deals and overdue activities of the people
+    whose work they see (``Scope``). A manager who has since left their team sees only their
+    own work there, never that of everyone else without a team."""
+    people = Scope.of(manager)
+    rotting = Deal.objects.open().filter(people.people("owner"), rotting_q(_rotting_stages(), now))
     overdue = Activity.objects.filter(
-        done_at__isnull=True,
-        due_at__lt=now,
-        assignee__team_id=team_id,  # type: ignore[misc]  # may be None: see above
+        people.people("assignee"), done_at__isnull=True, due_at__lt=now
     )
     return rotting, overdue
 

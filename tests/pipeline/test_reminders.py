@@ -545,3 +545,21 @@ def test_finding_due_reminders_takes_two_queries_and_skips_those_not_yet_due(
     with django_assert_num_queries(2):  # the lead times in use, then the due activities
         due = reminders.due_reminders(now=NOON)
     assert [activity.subject for activity in due] == ["Due now"]
+
+
+@pytest.mark.django_db
+def test_a_digest_written_before_its_manager_left_the_team_shows_no_one_elses_work(
+    manager, rep, by_name
+):
+    """The email is rendered when it goes out: by then its manager may have no team, and it
+    must not list the work of everyone else without a team."""
+    loner = UserFactory(username="lone", team=None)
+    rotting_deal(rep, by_name["Proposal"], 20)
+    rotting_deal(loner, by_name["Proposal"], 20)
+    assert reminders.digests_send(now=NOON) == 1
+    manager.team = None
+    manager.save()
+    rotting, overdue = reminders.team_digest(manager=manager, now=NOON)
+    assert rotting == [] and overdue == []
+    reminders.notification_emails_send(now=NOON)
+    assert "lone" not in mail.outbox[0].body and "Rotting deals (0)" in mail.outbox[0].body
