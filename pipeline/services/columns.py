@@ -12,7 +12,7 @@ The unique (stage, position) constraint makes a shared place impossible whatever
 
 from __future__ import annotations
 
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
 
 from accounts.errors import Invalid
 from pipeline.models import Deal, Stage, column_status
@@ -70,28 +70,28 @@ def _slot(*, stage: Stage, deal: Deal, above_id: int | None, below_id: int | Non
     others = Deal.objects.in_column(stage).exclude(pk=deal.pk).exclude(position=None)
     in_column = deal.stage_id == stage.pk and deal.status == column_status(stage)
     current = deal.position if in_column else None
-    if above_id is not None:
-        anchor = others.filter(pk=above_id).values("position")
-        pair = list(
-            others.filter(position__gte=Subquery(anchor))
-            .order_by("position")
-            .values_list("position", flat=True)[:2]
-        )
-        if pair:
-            low, high = pair[0], pair[1] if len(pair) > 1 else None
-            return _between(low, high, current)
-    if below_id is not None:
-        anchor = others.filter(pk=below_id).values("position")
-        pair = list(
-            others.filter(position__lte=Subquery(anchor))
-            .order_by("-position")
-            .values_list("position", flat=True)[:2]
-        )
-        if pair:
-            high, low = pair[0], pair[1] if len(pair) > 1 else None
-            return _between(low, high, current)
+    if above_id is not None and (pair := _anchor_and_next(others, above_id, downwards=True)):
+        return _between(pair[0], pair[1], current)
+    if below_id is not None and (pair := _anchor_and_next(others, below_id, downwards=False)):
+        return _between(pair[1], pair[0], current)
     top = others.order_by("position").values_list("position", flat=True).first()
     return _between(None, top, current)
+
+
+def _anchor_and_next(
+    others: QuerySet[Deal], anchor_id: int, *, downwards: bool
+) -> tuple[int, int | None] | None:
+    """The named card's position and its neighbour's now (below it, or above it), in one
+    query; None when the card is not in the column."""
+    anchor = Subquery(others.filter(pk=anchor_id).values("position"))
+    if downwards:
+        rows = others.filter(position__gte=anchor).order_by("position")
+    else:
+        rows = others.filter(position__lte=anchor).order_by("-position")
+    pair = [p for p in rows.values_list("position", flat=True)[:2] if p is not None]
+    if not pair:
+        return None
+    return pair[0], pair[1] if len(pair) > 1 else None
 
 
 def _between(low: int | None, high: int | None, current: int | None) -> int | None:
