@@ -6,6 +6,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import Team, User
+from accounts.services import PROFILE_FIELDS
 
 
 class LoginForm(AuthenticationForm):
@@ -133,16 +134,7 @@ class ProfileForm(StyledForm, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "time_zone",
-            "reminder_lead_minutes",
-            "email_reminders",
-            "email_aging_alerts",
-            "email_digest",
-        ]
+        fields = list(PROFILE_FIELDS)
         labels = {"reminder_lead_minutes": "Reminder lead time (minutes)"}
         help_texts = {
             "email": "Reminders, alerts and password resets go here.",

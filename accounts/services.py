@@ -371,19 +371,21 @@ def team_set_manager(*, actor: User, team_id: int, user_id: int | str | None) ->
     return user
 
 
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "time_zone",
+    "reminder_lead_minutes",
+    "email_reminders",
+    "email_aging_alerts",
+    "email_digest",
+)
+
+
 def profile_update(*, user: User, **fields: Any) -> User:
-    """A user's own settings; the form has validated each value."""
-    allowed = {
-        "first_name",
-        "last_name",
-        "email",
-        "time_zone",
-        "reminder_lead_minutes",
-        "email_reminders",
-        "email_aging_alerts",
-        "email_digest",
-    }
-    unknown = set(fields) - allowed
+    """A user's own settings (``PROFILE_FIELDS``); the form has parsed each value."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise Invalid(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
     email = fields.get("email")
