@@ -82,9 +82,14 @@ class MoveForm(StorableTextForm, forms.Form):
 class DealQuickAddForm(StorableTextForm, forms.Form):
     """The small form behind a column's "+": a title, a value and who it is with."""
 
-    title = forms.CharField(required=False, strip=True)
+    # Widget limits are hints for the browser; the services decide what is accepted.
+    title = forms.CharField(
+        required=False, strip=True, widget=forms.TextInput(attrs={"maxlength": 200})
+    )
     value = forms.DecimalField(required=False, max_digits=14, decimal_places=2)
-    currency = forms.CharField(required=False, strip=True)
+    currency = forms.CharField(
+        required=False, strip=True, widget=forms.TextInput(attrs={"maxlength": 3})
+    )
     organization_name = forms.CharField(required=False, max_length=200, strip=True)
     organization_id = IdField(required=False, widget=forms.HiddenInput)
     contact_name = forms.CharField(required=False, max_length=200, strip=True)
@@ -186,10 +191,16 @@ class PipelineForm(StorableTextForm, forms.Form):
 class StageAddForm(StorableTextForm, forms.Form):
     """A stage's own fields; the service says which values it accepts."""
 
-    name = forms.CharField(required=False, strip=True)
+    name = forms.CharField(
+        required=False, strip=True, widget=forms.TextInput(attrs={"maxlength": 60})
+    )
     position = forms.IntegerField(required=False, min_value=0)
-    probability = forms.IntegerField(required=False, initial=20)
-    rotting_days = forms.IntegerField(required=False, initial=14)
+    probability = forms.IntegerField(
+        required=False, initial=20, widget=forms.NumberInput(attrs={"min": 0, "max": 100})
+    )
+    rotting_days = forms.IntegerField(
+        required=False, initial=14, widget=forms.NumberInput(attrs={"min": 1, "max": 3650})
+    )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     goal = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
