@@ -79,6 +79,21 @@ def _active_stages(pipeline: Pipeline) -> list[Stage]:
     return sorted(rows.order_by("pk"), key=lambda stage: (stage.position, stage.pk))
 
 
+def _locked_stage(stage_id: int) -> tuple[Stage, Pipeline, list[Stage]]:
+    """An active stage as it is now, its pipeline and the pipeline's active stages, all
+    locked (the pipeline first, then every stage row in id order)."""
+    found = Stage.objects.active().filter(pk=stage_id).values_list("pipeline_id", flat=True)
+    pipeline_id = found.first()
+    if pipeline_id is None:
+        raise NotFound("This stage does not exist.")
+    pipeline = _locked_pipeline(pipeline_id)
+    stages = _active_stages(pipeline)
+    stage = next((s for s in stages if s.pk == stage_id), None)
+    if stage is None:  # removed while we waited for the lock
+        raise NotFound("This stage does not exist.")
+    return stage, pipeline, stages
+
+
 def _save_order(stages: list[Stage]) -> None:
     for index, stage in enumerate(stages):
         stage.position = index
@@ -135,14 +150,7 @@ def stage_update(*, actor: User, stage_id: int, **values: Any) -> Stage:
     if unknown:
         raise Invalid(f"These stage fields cannot be changed: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        stage = Stage.objects.active().filter(pk=stage_id).first()
-        if stage is None:
-            raise NotFound("This stage does not exist.")
-        pipeline = _locked_pipeline(stage.pipeline_id)
-        stages = _active_stages(pipeline)
-        stage = next((s for s in stages if s.pk == stage.pk), None)
-        if stage is None:
-            raise NotFound("This stage does not exist.")
+        stage, pipeline, stages = _locked_stage(stage_id)
         merged = {name: values.get(name, getattr(stage, name)) for name in STAGE_FIELDS}
         merged["name"] = _check_stage_values(
             pipeline=pipeline,
@@ -224,15 +232,9 @@ def stage_remove(*, actor: User, stage_id: int, target_stage_id: int | None) -> 
     through ``deal_move``, each with its own history row. Returns how many deals moved."""
     _require_admin(actor)
     with transaction.atomic():
-        stage = Stage.objects.active().filter(pk=stage_id).first()
-        if stage is None:
-            raise NotFound("This stage does not exist.")
-        pipeline = _locked_pipeline(stage.pipeline_id)
         # Every column of the pipeline is locked from here on: no card can enter the stage
         # after its deals have been listed, and the moves below wait for no other lock.
-        stages = _active_stages(pipeline)
-        if stage.pk not in {s.pk for s in stages}:
-            raise NotFound("This stage does not exist.")
+        stage, pipeline, stages = _locked_stage(stage_id)
         open_left = [s for s in stages if s.pk != stage.pk and not s.is_won]
         if not open_left:
             raise Invalid("A pipeline keeps at least one open stage.")
