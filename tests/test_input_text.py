@@ -66,6 +66,21 @@ def test_a_nul_in_any_search_box_or_filter_is_a_plain_400(client, admin, default
         assert f"the field “{name}”" in response.content.decode()
 
 
+def stored() -> tuple:
+    """What the name-field posts could have changed."""
+    return (
+        Contact.objects.count(),
+        Organization.objects.count(),
+        list(Pipeline.objects.values_list("name", flat=True)),
+        list(Stage.objects.values_list("name", flat=True)),
+        Team.objects.count(),
+        User.objects.count(),
+        Activity.objects.count(),
+        list(Deal.objects.values_list("title", "status", "version")),
+        AuditEntry.objects.count(),
+    )
+
+
 def test_a_nul_in_any_name_field_is_a_plain_400_and_stores_nothing(
     client, admin, deal, by_name, default_pipeline
 ):
@@ -92,31 +107,11 @@ def test_a_nul_in_any_name_field_is_a_plain_400_and_stores_nothing(
         ),
         (reverse("deal_move", args=[deal.pk]), {NUL: "1", "version": deal.version}),
     ]
-    before = (
-        Contact.objects.count(),
-        Organization.objects.count(),
-        list(Pipeline.objects.values_list("name", flat=True)),
-        list(Stage.objects.values_list("name", flat=True)),
-        Team.objects.count(),
-        User.objects.count(),
-        Activity.objects.count(),
-        list(Deal.objects.values_list("title", "status", "version")),
-        AuditEntry.objects.count(),
-    )
+    before = stored()
     for url, data in posts:
         response = client.post(url, data)
         assert is_plain_refusal(response), (url, response.status_code)
-    after = (
-        Contact.objects.count(),
-        Organization.objects.count(),
-        list(Pipeline.objects.values_list("name", flat=True)),
-        list(Stage.objects.values_list("name", flat=True)),
-        Team.objects.count(),
-        User.objects.count(),
-        Activity.objects.count(),
-        list(Deal.objects.values_list("title", "status", "version")),
-        AuditEntry.objects.count(),
-    )
+    after = stored()
     assert after == before
     admin.refresh_from_db()
     assert "\x00" not in admin.first_name
