@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -48,11 +48,30 @@ def _people_changed() -> None:
     transaction.on_commit(lambda: cache.set(PEOPLE_STAMP_KEY, str(time.time_ns()), None))
 
 
+def _save_unique(row: User | Team, taken: dict[str, str]) -> None:
+    """Save ``row``; if someone saved the same unique name a moment earlier (after our own
+    check), refuse with ``taken`` instead of failing on the database's constraint."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as error:
+        raise Invalid(taken) from error
+
+
 def _require_admin(actor: User) -> None:
     require_admin(actor, "Only administrators manage users and teams.")
 
 
 def _locked_user(user_id: int) -> User:
+    """The user's row, locked, after the rows of every active admin (in id order): two admins
+    taking the admin role from each other at the same moment cannot both see the other one
+    still there, and every writer locks users in the same order."""
+    list(
+        User.objects.select_for_update()
+        .filter(is_active=True, role=User.Role.ADMIN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
         raise NotFound("This user does not exist.")
@@ -162,7 +181,7 @@ def user_create(
             user.set_password(password)
         else:
             user.set_unusable_password()
-        user.save()
+        _save_unique(user, {"username": "This username is taken."})
         audit_record(
             actor,
             action="user_created" if password else "user_invited",
@@ -311,7 +330,8 @@ def team_create(*, actor: User, name: str) -> Team:
     _require_admin(actor)
     name = _team_name(name)
     with transaction.atomic():
-        team = Team.objects.create(name=name)
+        team = Team(name=name)
+        _save_unique(team, {"name": f"A team called “{name}” already exists."})
         audit_record(
             actor, action="team_created", scope=f"team:{team.pk}", summary=f"Created team {name}"
         )
@@ -334,7 +354,7 @@ def team_rename(*, actor: User, team_id: int, name: str) -> Team:
                 changes={"name": [team.name, name]},
             )
             team.name = name
-            team.save(update_fields=["name"])
+            _save_unique(team, {"name": f"A team called “{name}” already exists."})
     return team
 
 

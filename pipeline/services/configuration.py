@@ -79,6 +79,20 @@ def _active_stages(pipeline: Pipeline) -> list[Stage]:
     return sorted(rows.order_by("pk"), key=lambda stage: (stage.position, stage.pk))
 
 
+def _lock_pipelines() -> list[Pipeline]:
+    """Lock every pipeline row (in id order) before a change that reads the others: a name
+    that must stay unique, the next position, the last active pipeline."""
+    return list(Pipeline.objects.select_for_update().order_by("pk"))
+
+
+def _locked_one_of_all(pipeline_id: int) -> Pipeline:
+    """``pipeline_id`` as it is now, with every pipeline row locked (see above)."""
+    found = next((p for p in _lock_pipelines() if p.pk == pipeline_id), None)
+    if found is None:
+        raise NotFound("This pipeline does not exist.")
+    return found
+
+
 def _locked_stage(stage_id: int) -> tuple[Stage, Pipeline, list[Stage]]:
     """An active stage as it is now, its pipeline and the pipeline's active stages, all
     locked (the pipeline first, then every stage row in id order)."""
@@ -274,6 +288,7 @@ def pipeline_create(*, actor: User, name: str, template: str) -> Pipeline:
     if not name or len(name) > 100:
         raise Invalid({"name": "A pipeline needs a name of at most 100 characters."})
     with transaction.atomic():
+        _lock_pipelines()
         if Pipeline.objects.filter(is_archived=False, name__iexact=name).exists():
             raise Invalid({"name": f"A pipeline called “{name}” already exists."})
         last = Pipeline.objects.aggregate(last=Max("position"))["last"]
@@ -297,7 +312,7 @@ def pipeline_update(*, actor: User, pipeline_id: int, name: str) -> Pipeline:
     if not name or len(name) > 100:
         raise Invalid({"name": "A pipeline needs a name of at most 100 characters."})
     with transaction.atomic():
-        pipeline = _locked_pipeline(pipeline_id)
+        pipeline = _locked_one_of_all(pipeline_id)
         taken = Pipeline.objects.filter(is_archived=False, name__iexact=name).exclude(
             pk=pipeline.pk
         )
@@ -319,7 +334,7 @@ def pipeline_archive(*, actor: User, pipeline_id: int) -> Pipeline:
     """Hide a pipeline from boards and switchers; its deals and history stay."""
     _require_admin(actor)
     with transaction.atomic():
-        pipeline = _locked_pipeline(pipeline_id)
+        pipeline = _locked_one_of_all(pipeline_id)
         if not Pipeline.objects.filter(is_archived=False).exclude(pk=pipeline.pk).exists():
             raise Invalid("Keep at least one active pipeline.")
         pipeline.is_archived = True
@@ -336,9 +351,8 @@ def pipeline_archive(*, actor: User, pipeline_id: int) -> Pipeline:
 def pipeline_reorder(*, actor: User, pipeline_ids: list[int]) -> None:
     _require_admin(actor)
     with transaction.atomic():
-        pipelines = {
-            p.pk: p for p in Pipeline.objects.select_for_update().filter(is_archived=False)
-        }
+        _lock_pipelines()
+        pipelines = {p.pk: p for p in Pipeline.objects.filter(is_archived=False)}
         if len(pipeline_ids) != len(set(pipeline_ids)) or set(pipeline_ids) != set(pipelines):
             raise StaleConfiguration("The pipelines changed meanwhile. Reload and try again.")
         before = [p.name for p in sorted(pipelines.values(), key=lambda p: (p.position, p.pk))]

@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Callable
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from pipeline.models import Deal, StageChange
 from pipeline.services import POSITION_GAP, deal_create, deal_move, stage_remove
+from tests.concurrency import needs_postgresql, race
 
 DROPS = 32  # at least 30 real connections at once
-
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs concurrent write transactions; SQLite runs one writer at a time",
-)
 
 
 def column(stage) -> list[int]:
@@ -35,31 +29,6 @@ def create(actor, stage, count, prefix):
     # deal_create puts each new card on top: create in reverse to read them top-down.
     cards = [deal_create(actor=actor, title=f"{prefix} {i}", stage=stage) for i in range(count)]
     return [card.pk for card in reversed(cards)]
-
-
-def race(jobs: list[Callable[[], object]], *, may_fail: bool = False) -> list[object]:
-    """Run every job in its own thread and database connection, released together; with
-    ``may_fail`` a job's exception is its result, otherwise any one fails the test."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[object] = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as error:  # reported below, with the job's index
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    failures = [r for r in results if isinstance(r, Exception)]
-    assert may_fail or not failures, failures
-    return results
 
 
 def dropper(actor, deal_id, stage, **neighbours):
