@@ -44,6 +44,13 @@ def manager(team):
 
 
 @pytest.fixture
+def rep_client(client, rep):
+    """The test client, signed in as ``rep``."""
+    client.force_login(rep)
+    return client
+
+
+@pytest.fixture
 def admin(db):
     return UserFactory(
         username="ada", first_name="Ada", last_name="Admin", team=None, role=User.Role.ADMIN

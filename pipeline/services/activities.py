@@ -62,14 +62,19 @@ def activity_create(
     return activity
 
 
+def _locked_activity(*, actor: User, activity_id: int) -> Activity:
+    """The activity's row, locked, if the actor may see it (else ``NotFound``)."""
+    return locked(
+        Activity.objects.visible_to(actor),
+        activity_id,
+        "This activity does not exist or is not yours.",
+    )
+
+
 def activity_complete(*, actor: User, activity_id: int) -> Activity:
     """Mark an activity done. Completing it again changes nothing (not even the deal)."""
     with transaction.atomic():
-        activity = locked(
-            Activity.objects.visible_to(actor),
-            activity_id,
-            "This activity does not exist or is not yours.",
-        )
+        activity = _locked_activity(actor=actor, activity_id=activity_id)
         if activity.done_at is None:
             activity.done_at = timezone.now()
             activity.save(update_fields=["done_at"])
@@ -98,11 +103,7 @@ def activity_update(*, actor: User, activity_id: int, **changes: Any) -> Activit
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
-        activity = locked(
-            Activity.objects.visible_to(actor),
-            activity_id,
-            "This activity does not exist or is not yours.",
-        )
+        activity = _locked_activity(actor=actor, activity_id=activity_id)
         if "assignee" in changes and not may_assign(
             actor=actor, person=changes["assignee"], keep=activity.assignee_id
         ):
@@ -123,11 +124,7 @@ def activity_update(*, actor: User, activity_id: int, **changes: Any) -> Activit
 def activity_delete(*, actor: User, activity_id: int) -> Activity:
     """Delete an activity (and its notifications); a second delete finds nothing (404)."""
     with transaction.atomic():
-        activity = locked(
-            Activity.objects.visible_to(actor),
-            activity_id,
-            "This activity does not exist or is not yours.",
-        )
+        activity = _locked_activity(actor=actor, activity_id=activity_id)
         deal_id = activity.deal_id
         activity.delete()
         touch_deal(deal_id)

@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def rep_client(client, rep):
-    client.force_login(rep)
-    return client
-
-
 def make_deals(owner, stages, count, **extra):
     deals = []
     for index in range(count):

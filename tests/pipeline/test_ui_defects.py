@@ -16,12 +16,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def rep_client(client, rep):
-    client.force_login(rep)
-    return client
-
-
-@pytest.fixture
 def admin_client(client, admin):
     client.force_login(admin)
     return client
